@@ -1,0 +1,54 @@
+# Two commands do all the set-up on a fresh clone: `make run` and `make test`.
+# The venv needs Python >= 3.12 (Mesa 3.4+). Point at one with `make PYTHON=/path/to/python3.12`.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+EXTRAS ?= dev
+
+# First a Python on PATH that really runs and is >= 3.12, then pyenv's installed versions.
+# (A pyenv shim on PATH can exist and still fail, so each candidate is run, not just found.)
+find_python = $(shell \
+  for c in $(PYTHON) python3.14 python3.13 python3.12 python3 python \
+           $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV); do \
+    if "$$c" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then \
+      command -v "$$c" 2>/dev/null || echo "$$c"; break; fi; \
+  done)
+
+.PHONY: run test lint format demo bench venv clean help
+
+help:
+	@echo "make run    set up .venv and run a scenario comparison on defaults"
+	@echo "make test   set up .venv and run the whole test suite"
+	@echo "make demo   start the workshop dashboard"
+	@echo "make bench  time the simulator (benchmarks/)"
+	@echo "make lint   ruff check + format check"
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@py="$(call find_python)"; \
+	if [ -z "$$py" ]; then \
+	  echo "error: no Python >= 3.12 found (tried PATH and pyenv's versions); install one or run: make PYTHON=/path/to/python3.12 $(MAKECMDGOALS)" >&2; exit 2; fi; \
+	if [ -x $(BIN)/python ] && ! $(BIN)/python -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)'; then rm -rf $(VENV); fi; \
+	[ -x $(BIN)/python ] || { echo "creating $(VENV) with $$py"; "$$py" -m venv $(VENV); }
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/sim-run
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) experiments/outputs .pytest_cache .ruff_cache

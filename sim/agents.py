@@ -1,0 +1,75 @@
+"""Mesa agents: one per employee and one per customer, each a window onto a row of the arrays.
+
+The day's arithmetic runs over whole populations in `population.py`; these agents let a user
+look at (and change) one person: `model.agents_by_type[Employee]`, `emp.engagement`,
+`cust.satisfaction = 4.0`. Their attributes read and write the arrays directly, so what an
+agent shows is always the model's current state.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+
+if TYPE_CHECKING:
+    from sim.model import ServiceModel
+
+
+def _column(table: str, name: str, doc: str) -> property:
+    def get(self: _RowAgent) -> float:
+        return getattr(self.model, table).__dict__[name][self.row].item()
+
+    def set_(self: _RowAgent, value: float) -> None:
+        getattr(self.model, table).__dict__[name][self.row] = value
+
+    return property(get, set_, doc=doc)
+
+
+class _RowAgent(mesa.Agent):
+    model: ServiceModel
+
+    def __init__(self, model: ServiceModel, row: int) -> None:
+        super().__init__(model)
+        self.row = row
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.unique_id} row={self.row}>"
+
+
+class Employee(_RowAgent):
+    """A frontline employee at one desk (seat)."""
+
+    team = _column("staff", "team", "team index")
+    age = _column("staff", "age", "age in years")
+    tenure = _column("staff", "tenure", "days since hire")
+    training_left = _column("staff", "training_left", "onboarding days to go")
+    skill = _column("staff", "skill", "0..1 learning curve")
+    deviation = _column("staff", "deviation", "0..1 knowing when to leave the script")
+    engagement = _column("staff", "engagement", "work happiness 0..10")
+    stress = _column("staff", "stress", "0..1 job demands against resources")
+
+    @property
+    def seat(self) -> int:
+        return self.row
+
+    @property
+    def enps_answer(self) -> int:
+        """How likely (0-10) this employee would recommend the employer, as a survey would read."""
+        return int(self.model.survey_answers_employees()[self.row])
+
+
+class Customer(_RowAgent):
+    """A customer with a satisfaction, a memory of failures and a few social ties."""
+
+    satisfaction = _column("customers", "satisfaction", "0..10")
+    tenure = _column("customers", "tenure", "days as a customer")
+    value = _column("customers", "value", "revenue per year")
+    need_rate = _column("customers", "need_rate", "service needs per year")
+    patience = _column("customers", "patience", "seconds before abandoning the queue")
+    failures = _column("customers", "failures", "remembered failures (decaying)")
+
+    @property
+    def nps_answer(self) -> int:
+        """How likely (0-10) this customer would recommend the firm."""
+        return int(self.model.survey_answers_customers()[self.row])

@@ -1,0 +1,122 @@
+"""Command-line entry points (Hydra apps). Bad input becomes one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import fields, is_dataclass
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.errors import HydraException, MissingConfigException
+from omegaconf import DictConfig
+from omegaconf.errors import OmegaConfBaseException
+
+from sim.config import ConfigError, SimConfig, register_configs, to_dataclass
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+EXIT_BAD_INPUT = 2
+
+register_configs()
+
+
+def group_options(group: str) -> list[str]:
+    """The presets of a config group (the YAML files in configs/<group>/)."""
+    return sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
+
+
+def _keys_under(path: str) -> list[str]:
+    node: type = SimConfig
+    for part in [p for p in path.split(".") if p]:
+        match = [f for f in fields(node) if f.name == part]
+        if not match:
+            return []
+        default = match[0].default_factory() if callable(match[0].default_factory) else None
+        if not is_dataclass(default):
+            return []
+        node = type(default)
+    return [f.name for f in fields(node)]
+
+
+def one_line_error(ex: BaseException) -> str:
+    """Turn a config error from us, Hydra or OmegaConf into one line naming key, value, allowed."""
+    if isinstance(ex, ConfigError):
+        return str(ex)
+    text = str(ex)
+    if isinstance(ex, MissingConfigException) or "Could not find '" in text:
+        m = re.search(r"Could not (?:find|load) '([^/']+)/([^']+)'", text)
+        if m:
+            group, name = m.groups()
+            allowed = ", ".join(group_options(group))
+            return f"{group}={name!r} is not a known {group}: allowed {allowed}"
+    m = re.search(r"Could not override '([^']+)'", text) or re.search(
+        r"Key '([^']+)' (?:is )?not in", text
+    )
+    if m:
+        key = m.group(1)
+        full = re.search(r"full_key: (\S+)", text + str(ex.__cause__ or ""))
+        key = full.group(1) if full else key
+        parent = key.rsplit(".", 1)[0] if "." in key else ""
+        allowed = _keys_under(parent)
+        cause = str(ex.__cause__ or "")
+        if allowed and ("not in" in text + cause or "To append" in text):
+            where = f"under {parent}" if parent else "at the top level"
+            return f"{key} is not a config key: allowed keys {where}: {', '.join(allowed)}"
+    cause = ex.__cause__ if ex.__cause__ is not None else ex
+    msg = str(cause)
+    full = re.search(r"full_key: (\S+)", msg)
+    head = next((ln.strip() for ln in msg.splitlines() if ln.strip()), type(cause).__name__)
+    return f"{full.group(1)}: {head}" if full else head
+
+
+def guarded(entry: Callable[[], object]) -> None:
+    """Run a Hydra entry point; config errors exit 2 with one line, never a traceback."""
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # let Hydra re-raise so we can word the message
+    try:
+        entry()
+    except (ConfigError, HydraException, OmegaConfBaseException) as ex:
+        print(f"error: {one_line_error(ex)}", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+    except FileNotFoundError as ex:
+        print(f"error: file not found: {ex.filename}", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+def quiet_libraries() -> None:
+    """Hydra sets the root logger to INFO; Mesa logs every step there. Keep the console useful."""
+    for name in ("MESA", "matplotlib"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def labels_from_hydra(cfg: DictConfig) -> dict[str, str]:
+    """Labels for the outputs: which presets were chosen (only for naming, never for logic)."""
+    choices = HydraConfig.get().runtime.choices
+    return {"scenario": str(choices.get("scenario", "custom")), "org": str(cfg.org.name)}
+
+
+@hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")
+def _run(cfg: DictConfig) -> dict:
+    from sim.outputs import format_summary, is_complete
+    from sim.runner import simulate
+
+    quiet_libraries()
+    config = to_dataclass(cfg)
+    outdir = Path(HydraConfig.get().runtime.output_dir)
+    if is_complete(outdir):
+        print(f"{outdir}: already complete, skipped")
+        return {}
+    labels = labels_from_hydra(cfg)
+    summary = simulate(config, outdir, labels)
+    print(f"\n{labels['org']} / {labels['scenario']} / seed {config.seed}: {config.days} days")
+    print(format_summary(summary))
+    print(f"results in {outdir}")
+    return summary
+
+
+def run_main() -> None:
+    """`sim-run`: one organisation, one scenario, one seed (or a Hydra multirun of them)."""
+    guarded(_run)

@@ -1,0 +1,48 @@
+"""Demand: who contacts the organisation today, and with what kind of need.
+
+New needs arrive as a Bernoulli thinning of each customer's yearly rate (Poisson in aggregate,
+as Brown et al. 2005 found for call arrivals). Problems left unresolved or calls abandoned come
+back on their retry day as repeat contacts: the failure demand that the cycle of failure feeds on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.population import CustomerTable
+
+
+@dataclass
+class Contacts:
+    """Today's contacts, one entry per customer who calls."""
+
+    customer: np.ndarray  # customer rows
+    complex: np.ndarray  # non-standard need
+    repeat: np.ndarray  # the customer tried before for this need
+    attempts: np.ndarray  # earlier contacts on this need
+
+    @property
+    def count(self) -> int:
+        return int(self.customer.size)
+
+    def subset(self, mask: np.ndarray) -> Contacts:
+        return Contacts(
+            self.customer[mask], self.complex[mask], self.repeat[mask], self.attempts[mask]
+        )
+
+
+def todays_contacts(
+    rng: np.random.Generator, customers: CustomerTable, day: int, complex_share: float
+) -> Contacts:
+    """New needs plus repeats due today; a customer with both calls once, about the open one."""
+    new = customers.active & (rng.random(customers.size) < customers.need_rate / 365.0)
+    repeat = customers.active & (customers.retry_day == day)
+    calling = np.flatnonzero(new | repeat)
+    is_repeat = repeat[calling]
+    fresh_complex = rng.random(calling.size) < complex_share
+    is_complex = np.where(is_repeat, customers.retry_complex[calling], fresh_complex)
+    attempts = np.where(is_repeat, customers.attempts[calling], 0)
+    customers.retry_day[calling[is_repeat]] = -1
+    return Contacts(calling, is_complex, is_repeat, attempts)

@@ -1,0 +1,106 @@
+"""The encounter: one employee meets one customer; what comes out depends on both.
+
+Resolution depends on the agent's skill, the script, knowing when to leave it and the need's
+complexity (Victorino, Verma & Wardell 2008: scripts help on standard needs, cap customised
+ones). How it felt depends on the agent's displayed positivity, which work happiness raises and
+stress and busyness lower (Pugh 2001; Barger & Grandey 2006), on the wait and on earlier failed
+attempts. The customer's experience flows back to the agent (satisfaction mirror / contagion).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.config import BehaviourConfig, PolicyConfig
+from sim.demand import Contacts
+from sim.population import CustomerTable, EmployeeTable
+
+
+@dataclass
+class Outcomes:
+    """What happened in each of today's answered contacts (aligned with the contacts)."""
+
+    employee: np.ndarray  # seat of the agent who took it
+    resolved: np.ndarray
+    failure: np.ndarray  # a service failure happened (an error that harms the customer)
+    experience: np.ndarray  # the customer's rating of the encounter, 0..10
+    positivity: np.ndarray  # the agent's displayed positivity, 0..1
+
+
+def route(
+    rng: np.random.Generator, on_duty: np.ndarray, speed: np.ndarray, n_contacts: int
+) -> np.ndarray:
+    """Assign contacts to agents on duty, in proportion to how fast each works (an ACD's effect)."""
+    weights = speed[on_duty]
+    return on_duty[rng.choice(on_duty.size, size=n_contacts, p=weights / weights.sum())]
+
+
+def resolution_probability(
+    skill: np.ndarray,
+    deviation: np.ndarray,
+    is_complex: np.ndarray,
+    policy: PolicyConfig,
+    b: BehaviourConfig,
+) -> np.ndarray:
+    """Chance the agent solves the need at this contact."""
+    strict = policy.script_strictness
+    freedom = 1.0 - strict
+    misjudged = freedom * (1.0 - deviation)  # deviating where one should not
+    standard = (skill + strict * b.script_help * (1.0 - skill)) * (
+        1.0 - 0.5 * b.deviation_error * misjudged
+    )
+    custom = skill * (1.0 - b.script_cap * strict) * (1.0 - b.deviation_error * misjudged)
+    p = np.where(is_complex, custom, standard)
+    return b.resolve_base * p * (1.0 - b.pressure_resolution_loss * policy.productivity_pressure)
+
+
+def displayed_positivity(
+    engagement: np.ndarray, stress: np.ndarray, occupancy: float, b: BehaviourConfig
+) -> np.ndarray:
+    """0..1: happier agents show more positivity; stress and a busy floor show less."""
+    raw = (
+        0.5
+        + 0.1 * (engagement - 7.0)
+        - 0.5 * b.burnout_effect * (stress - 0.3)
+        - b.busyness_effect * (occupancy - 0.8)
+    )
+    return np.clip(raw, 0.0, 1.0)
+
+
+def meet(
+    rng: np.random.Generator,
+    contacts: Contacts,
+    agent: np.ndarray,
+    wait_seconds: np.ndarray,
+    staff: EmployeeTable,
+    customers: CustomerTable,
+    occupancy: float,
+    policy: PolicyConfig,
+    b: BehaviourConfig,
+) -> Outcomes:
+    """Play out every answered contact at once."""
+    skill, deviation = staff.skill[agent], staff.deviation[agent]
+    stress = staff.stress[agent]
+    is_complex = contacts.complex
+    p_resolve = resolution_probability(skill, deviation, is_complex, policy, b)
+    resolved = rng.random(agent.size) < p_resolve
+    p_fail = b.failure_rate * (2.0 - skill) * (1.0 + b.burnout_effect * stress)
+    failure = rng.random(agent.size) < np.clip(p_fail, 0.0, 1.0)
+    positivity = displayed_positivity(staff.engagement[agent], stress, occupancy, b)
+    freedom = 1.0 - policy.script_strictness
+    tailoring = is_complex * (
+        b.personal_touch * freedom * deviation - b.script_feel * (1 - freedom)
+    )
+    experience = (
+        4.5
+        + 4.0 * resolved
+        + b.positivity_effect * (2.0 * positivity - 1.0)
+        + tailoring
+        - b.wait_penalty_per_minute * wait_seconds / 60.0
+        - b.repeat_penalty * contacts.attempts
+        - customers.expectation[contacts.customer]
+        + rng.normal(0.0, 0.8, agent.size)
+    )
+    return Outcomes(agent, resolved, failure, np.clip(experience, 0.0, 10.0), positivity)

@@ -1,0 +1,87 @@
+"""The money: revenue from customers, and what the service and its people cost.
+
+All flows are per day, in the organisation's currency. Replacing an agent costs recruiting and
+trainer fees plus four weeks' paid onboarding and the months below full speed: about 3-4
+months of pay in all, as the Global Call Centre Report (2007) found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from sim.config import OrgConfig, PolicyConfig
+from sim.workforce import market_orientation
+
+
+@dataclass
+class DayMoney:
+    revenue: float
+    cost_of_sales: float
+    wages: float
+    overtime: float
+    recruiting: float
+    training: float
+    programmes: float
+    marketing: float
+    recovery: float
+
+    @property
+    def costs(self) -> float:
+        return (
+            self.cost_of_sales
+            + self.wages
+            + self.overtime
+            + self.recruiting
+            + self.training
+            + self.programmes
+            + self.marketing
+            + self.recovery
+        )
+
+    @property
+    def profit(self) -> float:
+        return self.revenue - self.costs
+
+    def as_dict(self) -> dict[str, float]:
+        return {**asdict(self), "costs": self.costs, "profit": self.profit}
+
+
+def programme_intensity(policy: PolicyConfig) -> float:
+    """Sum of the people programmes' intensities, each 0..1 (training above standard counts)."""
+    return (
+        market_orientation(policy)
+        + policy.leadership_consistency
+        + policy.development
+        + max(policy.training - 1.0, 0.0)
+    )
+
+
+def day_money(
+    org: OrgConfig,
+    policy: PolicyConfig,
+    *,
+    revenue_year: float,
+    headcount: int,
+    overtime_hours: float,
+    hires: int,
+    paid_acquisitions: int,
+    recovery_spend: float,
+) -> DayMoney:
+    """One day's money, from the day's counts."""
+    wage_day = org.wage_annual * policy.pay_level / 365.0
+    hourly = org.wage_annual * policy.pay_level / org.fte_hours_year
+    revenue = revenue_year / 365.0
+    return DayMoney(
+        revenue=revenue,
+        cost_of_sales=org.variable_cost_share * revenue,
+        wages=headcount * wage_day,
+        overtime=overtime_hours * hourly * org.overtime_premium,
+        recruiting=hires * org.recruiting_cost,
+        training=hires * org.trainer_cost * policy.training,
+        programmes=headcount
+        * org.programme_cost_per_employee_year
+        * programme_intensity(policy)
+        / 365.0,
+        marketing=paid_acquisitions * org.acquisition_cost,
+        recovery=recovery_spend,
+    )

@@ -1,0 +1,157 @@
+"""Outputs of one run: the last year's summary, the daily table, the final population, a figure.
+
+Every file is written to a temporary name and renamed into place, so a crashed or refused run
+never leaves a half-written result, and `summary.json` (written last) marks a finished run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.model import ServiceModel
+
+SUMMARY_KEYS = (
+    "enps",
+    "nps",
+    "work_happiness_mean",
+    "employee_turnover_annual",
+    "customer_churn_annual",
+    "csat_mean",
+    "service_level",
+    "abandon_rate",
+    "first_contact_resolution",
+    "revenue",
+    "costs",
+    "profit",
+    "recovery_spend",
+    "recovery_spend_per_incident",
+    "headcount",
+    "customers",
+)
+
+
+def summarise(ts: pd.DataFrame, *, window: int = 365) -> dict[str, float]:
+    """KPIs over the last `window` days (the last year); flows are scaled to a year."""
+    last = ts.tail(window)
+    n = len(last)
+    per_year = 365.0 / n
+    contacts = last["contacts"].sum()
+    first = last["first_contacts"].sum()
+    incidents = last["complaints"].sum()
+    out = {
+        "enps": last["enps"].mean(),
+        "nps": last["nps"].mean(),
+        "work_happiness_mean": last["work_happiness_mean"].mean(),
+        "employee_turnover_annual": last["quits"].sum() * per_year / last["headcount"].mean(),
+        "customer_churn_annual": last["churned"].sum() * per_year / last["customers"].mean(),
+        "csat_mean": last["csat_mean"].mean(),
+        "service_level": (last["service_level"] * last["contacts"]).sum() / contacts
+        if contacts
+        else 1.0,
+        "abandon_rate": last["abandoned"].sum() / contacts if contacts else 0.0,
+        "first_contact_resolution": last["resolved_first"].sum() / first if first else np.nan,
+        "encounter_quality": last["encounter_quality"].mean(),
+        "stress_mean": last["stress_mean"].mean(),
+        "occupancy": last["occupancy"].mean(),
+        "handle_seconds": last["handle_seconds"].mean(),
+        "revenue": last["revenue"].sum() * per_year,
+        "costs": last["costs"].sum() * per_year,
+        "profit": last["profit"].sum() * per_year,
+        "recovery_spend": last["recovery_spend"].sum() * per_year,
+        "recovery_spend_per_incident": last["recovery_spend"].sum() / incidents
+        if incidents
+        else 0.0,
+        "headcount": int(last["headcount"].iloc[-1]),
+        "customers": int(last["customers"].iloc[-1]),
+    }
+    return {k: (float(v) if isinstance(v, float | np.floating) else v) for k, v in out.items()}
+
+
+def _atomic(path: Path, write) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def population_frames(model: ServiceModel) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The final employees (occupied seats) and customers, one row each."""
+    s, c = model.staff, model.customers
+    emp = np.flatnonzero(s.active)
+    employees = pd.DataFrame(
+        {
+            "agent_id": s.agent_id[emp],
+            "seat": emp,
+            "team": s.team[emp],
+            "age": s.age[emp],
+            "tenure_days": s.tenure[emp],
+            "in_training": s.training_left[emp] > 0,
+            "skill": s.skill[emp],
+            "deviation": s.deviation[emp],
+            "work_happiness": s.engagement[emp],
+            "stress": s.stress[emp],
+            "enps_answer": model.survey_answers_employees()[emp],
+        }
+    )
+    cus = np.flatnonzero(c.active)
+    customers = pd.DataFrame(
+        {
+            "agent_id": c.agent_id[cus],
+            "satisfaction": c.satisfaction[cus],
+            "tenure_days": c.tenure[cus],
+            "value": c.value[cus],
+            "need_rate": c.need_rate[cus],
+            "patience_seconds": c.patience[cus],
+            "failures_remembered": c.failures[cus],
+            "failures_ever": c.failures_ever[cus],
+            "nps_answer": model.survey_answers_customers()[cus],
+        }
+    )
+    return employees, customers
+
+
+def write_outputs(model: ServiceModel, outdir: Path, labels: dict[str, Any]) -> dict[str, Any]:
+    """Write every result file of a finished run; return the summary."""
+    from sim.plots import kpi_figure
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    ts = model.timeseries()
+    employees, customers = population_frames(model)
+    surveys = pd.DataFrame(model.survey_rows)
+    _atomic(outdir / "timeseries.parquet", lambda p: ts.to_parquet(p, index=False))
+    _atomic(outdir / "employees.parquet", lambda p: employees.to_parquet(p, index=False))
+    _atomic(outdir / "customers.parquet", lambda p: customers.to_parquet(p, index=False))
+    _atomic(outdir / "surveys.parquet", lambda p: surveys.to_parquet(p, index=False))
+    _atomic(outdir / "kpis.png", lambda p: kpi_figure(ts, p, title=_title(labels)))
+    summary = {**summarise(ts), **labels, "days": int(len(ts))}
+    text = json.dumps(summary, indent=2, sort_keys=True, allow_nan=True) + "\n"
+    _atomic(outdir / "summary.json", lambda p: p.write_text(text))
+    return summary
+
+
+def _title(labels: dict[str, Any]) -> str:
+    return f"{labels.get('org', '')} / {labels.get('scenario', '')} / seed {labels.get('seed', '')}"
+
+
+def is_complete(outdir: Path) -> bool:
+    """A run is finished when its summary.json parses and holds every summary key."""
+    try:
+        data = json.loads((outdir / "summary.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return all(k in data for k in SUMMARY_KEYS)
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """A compact two-column table of the headline KPIs for the console."""
+    lines = [f"{'KPI (last year)':<28}{'value':>16}", "-" * 44]
+    for key in SUMMARY_KEYS:
+        v = summary[key]
+        text = f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3f}"
+        lines.append(f"{key:<28}{text:>16}")
+    return "\n".join(lines)

@@ -1,0 +1,74 @@
+"""Figures: the run's main KPIs over time, one panel per link of the chain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+ROLL = 30  # days: a month's rolling window smooths daily noise in the panels
+
+
+def _rolling_annual_rate(events: pd.Series, stock: pd.Series) -> pd.Series:
+    return events.rolling(ROLL, min_periods=1).sum() * 365.0 / ROLL / stock
+
+
+def kpi_figure(ts: pd.DataFrame, path: Path, *, title: str = "") -> None:
+    """Six panels: EX, eNPS/NPS, service, quality, turnover/churn, money."""
+    days = ts["day"]
+    fig, axes = plt.subplots(3, 2, figsize=(12, 10), sharex=True)
+    ax = axes[0, 0]
+    ax.plot(days, ts["work_happiness_mean"], label="work happiness (0-10)")
+    ax.plot(days, ts["csat_mean"], label="customer satisfaction (0-10)")
+    ax.set_ylabel("0-10")
+    ax.set_title("Employee and customer experience")
+    ax.legend(loc="lower left")
+    ax = axes[0, 1]
+    ax.plot(days, ts["enps"], label="eNPS")
+    ax.plot(days, ts["nps"], label="NPS")
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.set_ylabel("-100 .. +100")
+    ax.set_title("Net promoter scores")
+    ax.legend(loc="lower left")
+    ax = axes[1, 0]
+    ax.plot(days, ts["service_level"].rolling(ROLL, min_periods=1).mean(), label="service level")
+    ax.plot(days, ts["abandon_rate"].rolling(ROLL, min_periods=1).mean(), label="abandon rate")
+    ax.plot(days, ts["occupancy"].rolling(ROLL, min_periods=1).mean(), label="occupancy")
+    ax.set_ylim(0, 1.05)
+    ax.set_title(f"Queue ({ROLL}-day mean)")
+    ax.legend(loc="lower left")
+    ax = axes[1, 1]
+    ax.plot(
+        days,
+        ts["first_contact_resolution"].rolling(ROLL, min_periods=1).mean(),
+        label="first-contact resolution",
+    )
+    ax.plot(days, ts["stress_mean"], label="stress (0-1)")
+    ax.plot(days, ts["skill_mean"], label="skill (0-1)")
+    ax.set_ylim(0, 1.05)
+    ax.set_title("Service quality and the workforce")
+    ax.legend(loc="lower left")
+    ax = axes[2, 0]
+    ax.plot(days, _rolling_annual_rate(ts["quits"], ts["headcount"]), label="employee turnover")
+    ax.plot(days, _rolling_annual_rate(ts["churned"], ts["customers"]), label="customer churn")
+    ax.set_ylabel("per year")
+    ax.set_title(f"Turnover and churn (annualised, {ROLL}-day)")
+    ax.set_xlabel("day")
+    ax.legend(loc="upper left")
+    ax = axes[2, 1]
+    month = (days - 1) // 30
+    monthly = ts.groupby(month)[["revenue", "costs", "profit"]].sum()
+    ax.plot(monthly.index * 30 + 15, monthly["profit"], label="profit per 30 days")
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.set_title("Profit")
+    ax.set_xlabel("day")
+    ax.legend(loc="lower left")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90, format="png")
+    plt.close(fig)

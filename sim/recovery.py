@@ -1,0 +1,97 @@
+"""Service failure and recovery: the iceberg, the budget, the authority and the paradox.
+
+About half of customers with a problem tell the front line (Goodman & Newman 2003); the rest
+stay silent and are never put right. A reported failure is recovered on the spot when the agent
+may spend (any Ritz-Carlton employee may spend up to USD 2,000), otherwise after an approval
+delay. The recovery's value falls with delay and inadequate compensation; a good first recovery
+can leave the customer above where they were (the recovery paradox, de Matos et al. 2007), but
+only on satisfaction, and only after a first failure: the failure stays in memory, which keeps
+defection from falling below the no-failure level.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.config import BehaviourConfig, PolicyConfig
+from sim.population import CustomerTable
+
+
+@dataclass
+class Recoveries:
+    heard: int  # failures the firm heard about
+    silent: int  # failures it never heard about
+    spend_now: float  # paid on the spot today
+    on_the_spot: int
+    scheduled: int  # waiting for approval
+    unrepaired: np.ndarray  # customer rows not put right today (silent or awaiting approval)
+
+
+def empowerment(policy: PolicyConfig, b: BehaviourConfig) -> float:
+    """0..1: how far the frontline can put a failure right (budget adequacy x authority)."""
+    adequacy = policy.recovery_budget / (policy.recovery_budget + b.recovery_need_mean)
+    return adequacy * (0.5 + 0.5 * policy.recovery_authority)
+
+
+def fail_and_recover(
+    rng: np.random.Generator,
+    rows: np.ndarray,
+    positivity: np.ndarray,
+    customers: CustomerTable,
+    day: int,
+    policy: PolicyConfig,
+    b: BehaviourConfig,
+) -> Recoveries:
+    """Apply today's failures (customer `rows`, one per failure) and start their recovery."""
+    n = rows.size
+    if n == 0:
+        return Recoveries(0, 0, 0.0, 0, 0, rows)
+    first = customers.failures_ever[rows] == 0
+    customers.satisfaction[rows] -= b.failure_drop
+    customers.failures[rows] += 1.0
+    customers.failures_ever[rows] += 1
+    heard = rng.random(n) < customers.complain[rows]
+    # Compensation that would put it right: lognormal, mean recovery_need_mean (assumption: sd 1).
+    need = b.recovery_need_mean * rng.lognormal(-0.5, 1.0, n)
+    spend = np.minimum(need, policy.recovery_budget)
+    adequacy = np.divide(spend, need, out=np.ones(n), where=need > 0)
+    on_spot = rng.random(n) < policy.recovery_authority
+    delay = np.where(on_spot, 0.0, policy.approval_days)
+    quality = (
+        (b.apology_floor + (1 - b.apology_floor) * adequacy)
+        * 0.5 ** (delay / b.delay_halflife_days)
+        * (0.7 + 0.3 * positivity)
+    )
+    restore = quality * (b.failure_drop + b.paradox_bonus * first)
+    now = heard & on_spot
+    later = heard & ~on_spot
+    customers.satisfaction[rows[now]] += restore[now]
+    later_rows = rows[later]
+    customers.recovery_day[later_rows] = day + max(1, int(round(policy.approval_days)))
+    customers.recovery_value[later_rows] = restore[later]
+    # Spend is booked when paid: now, or when the approval comes (see `pay_due_recoveries`).
+    customers.recovery_spend_due[later_rows] = spend[later]
+    return Recoveries(
+        heard=int(heard.sum()),
+        silent=int((~heard).sum()),
+        spend_now=float(spend[now].sum()),
+        on_the_spot=int(now.sum()),
+        scheduled=int(later.sum()),
+        unrepaired=rows[~now],
+    )
+
+
+def pay_due_recoveries(customers: CustomerTable, day: int) -> tuple[int, float]:
+    """Deliver approved recoveries due today; return how many and what they cost."""
+    due = np.flatnonzero(customers.recovery_day == day)
+    if due.size == 0:
+        return 0, 0.0
+    live = due[customers.active[due]]
+    customers.satisfaction[live] += customers.recovery_value[live]
+    spend = float(customers.recovery_spend_due[live].sum())
+    customers.recovery_day[due] = -1
+    customers.recovery_value[due] = 0.0
+    customers.recovery_spend_due[due] = 0.0
+    return int(live.size), spend

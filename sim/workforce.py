@@ -1,0 +1,178 @@
+"""The workforce: drivers, stress, work happiness, learning, quitting and hiring.
+
+Work happiness (engagement, 0-10) moves toward a target set by the four drivers of the employee
+journey (want / know / can / feel), minus stress, plus the mirror of the customers served, minus
+a plateau for long-tenured staff without development. Stress follows job demands against job
+resources (Job Demands-Resources). The daily quit hazard rises with low work happiness and high
+stress; a leaver's seat stays empty for the hiring lag, then a new hire spends the onboarding
+weeks in training and starts low on the learning curve.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.config import BehaviourConfig, PolicyConfig
+from sim.population import EmployeeTable
+from sim.recovery import empowerment
+
+DRIVERS = ("want", "know", "can", "feel")
+MIRROR_DAYS = 30.0  # assumption: the mirror is a month's experience of customers
+
+
+@dataclass
+class Drivers:
+    """The four drivers per seat, each 0..1 (rows of vacant seats are meaningless)."""
+
+    want: np.ndarray
+    know: np.ndarray
+    can: np.ndarray
+    feel: np.ndarray
+
+    def mean(self) -> np.ndarray:
+        return (self.want + self.know + self.can + self.feel) / 4.0
+
+
+def market_orientation(policy: PolicyConfig) -> float:
+    """Feedback sharing on 1..7 as 0..1."""
+    return (policy.feedback_sharing - 1.0) / 6.0
+
+
+def drivers(
+    staff: EmployeeTable, workload: float, policy: PolicyConfig, b: BehaviourConfig
+) -> Drivers:
+    """want: ownership (autonomy, seeing customer feedback); know: self-efficacy (skill,
+    feedback, judgement); can: facilitation (empowerment, tools, a bearable workload);
+    feel: culture (consistent leadership, recognition through pay)."""
+    mo = market_orientation(policy)
+    autonomy = 1.0 - policy.script_strictness
+    want = np.full(staff.size, (autonomy + mo) / 2.0)
+    know = (staff.skill + mo + staff.deviation) / 3.0
+    can_value = (
+        empowerment(policy, b) + policy.internal_service + (1.0 - min(workload, 1.0))
+    ) / 3.0
+    recognition = float(np.clip(policy.pay_level - 0.5, 0.0, 1.0))
+    feel_value = (policy.leadership_consistency + recognition) / 2.0
+    return Drivers(want, know, np.full(staff.size, can_value), np.full(staff.size, feel_value))
+
+
+def plateau(staff: EmployeeTable, policy: PolicyConfig, b: BehaviourConfig) -> np.ndarray:
+    """Points lost by staff past 5 years' tenure (full at 10) who see no development."""
+    years = staff.tenure / 365.0
+    return b.plateau_penalty * (1.0 - policy.development) * np.clip((years - 5.0) / 5.0, 0, 1)
+
+
+def update_people(
+    staff: EmployeeTable,
+    drv: Drivers,
+    workload: float,
+    overtime_share: float,
+    bad_share: np.ndarray,
+    mirror_today: np.ndarray,
+    served: np.ndarray,
+    policy: PolicyConfig,
+    b: BehaviourConfig,
+) -> None:
+    """One day of learning, stress and work happiness for every occupied seat."""
+    occ = staff.active
+    learning = staff.active & (staff.training_left <= 0)
+    pace = (0.5 + 0.5 * policy.training) / b.learning_days
+    staff.skill[learning] += (1.0 - staff.skill[learning]) * pace
+    freedom = 1.0 - policy.script_strictness
+    dev_pace = (0.5 + 0.5 * policy.training) / b.deviation_learning_days
+    staff.deviation[learning] += (freedom - staff.deviation[learning]) * dev_pace
+    # Satisfaction mirror: the experience of customers served, smoothed over about a month.
+    staff.mirror[served] += (mirror_today[served] - staff.mirror[served]) / MIRROR_DAYS
+    # Job demands against job resources.
+    demands = workload + 0.5 * policy.productivity_pressure + 2.0 * overtime_share + bad_share
+    resources = staff.skill + drv.can + drv.feel
+    target_stress = np.clip(b.stress_gain * (demands - resources) + b.stress_offset, 0.0, 1.0)
+    staff.stress[occ] += (target_stress[occ] - staff.stress[occ]) / b.stress_adjust_days
+    target = (
+        b.engagement_base
+        + b.driver_weight * drv.mean()
+        - b.stress_weight * staff.stress
+        + b.mirror_weight * staff.mirror
+        - plateau(staff, policy, b)
+        + staff.trait
+    )
+    staff.engagement[occ] += (target[occ] - staff.engagement[occ]) / b.engagement_adjust_days
+    np.clip(staff.engagement, 0.0, 10.0, out=staff.engagement)
+    staff.tenure[occ] += 1.0
+    staff.age[occ] += 1.0 / 365.0
+    staff.training_left[occ] = np.maximum(staff.training_left[occ] - 1.0, 0.0)
+
+
+def quit_hazard(staff: EmployeeTable, b: BehaviourConfig) -> np.ndarray:
+    """Daily probability of resigning, per seat."""
+    log_h = b.quit_engagement_slope * (7.0 - staff.engagement) + b.quit_stress_slope * (
+        staff.stress - 0.3
+    )
+    factor = np.where(staff.tenure < 182.0, b.newcomer_quit_factor, 1.0)
+    factor = np.where(staff.tenure > 5 * 365.0, b.veteran_quit_factor, factor)
+    return np.clip(b.quit_rate_annual / 365.0 * np.exp(log_h) * factor, 0.0, 1.0)
+
+
+def headcount_budget(
+    employees: int, staffing_level: float, customers_now: int, customers_start: int
+) -> int:
+    """Seats the firm budgets: the org's headcount x staffing level, scaled to the customer base."""
+    scale = customers_now / max(customers_start, 1)
+    return max(1, int(round(employees * staffing_level * scale)))
+
+
+def new_hire_skill(policy: PolicyConfig, b: BehaviourConfig) -> float:
+    """Skill after onboarding: deeper training starts new hires higher on the curve."""
+    gap = 1.0 - b.new_hire_skill
+    return float(np.clip(b.new_hire_skill + 0.25 * gap * (policy.training - 1.0), 0.0, 1.0))
+
+
+def fill_seats(
+    rng: np.random.Generator,
+    staff: EmployeeTable,
+    seats: np.ndarray,
+    teams: int,
+    policy: PolicyConfig,
+    b: BehaviourConfig,
+    *,
+    veterans: bool = False,
+) -> None:
+    """Put people in `seats`: new hires, or (at the start) a workforce with a history.
+
+    Assumptions: new hires are 20-35 years old; the starting workforce's tenure is a mix of
+    70% recent hires (exponential, mean 2 years) and 30% long-timers (5-20 years), with age
+    rising with tenure, so that the survey can show the over-50s with 10+ years (seed 002).
+    """
+    n = seats.size
+    staff.active[seats] = True
+    staff.team[seats] = rng.integers(0, teams, n)
+    staff.trait[seats] = rng.normal(0.0, b.trait_sd, n)
+    staff.recommend_bias[seats] = rng.normal(-0.5, 1.0, n)  # assumption: eNPS below happiness
+    staff.mirror[seats] = 0.0
+    staff.refill_day[seats] = -1
+    freedom = 1.0 - policy.script_strictness
+    if veterans:
+        long_timer = rng.random(n) < 0.3
+        tenure_years = np.where(long_timer, rng.uniform(5.0, 20.0, n), rng.exponential(2.0, n))
+        staff.tenure[seats] = tenure_years * 365.0
+        staff.age[seats] = np.clip(rng.uniform(20.0, 35.0, n) + tenure_years, 18.0, 67.0)
+        staff.training_left[seats] = 0.0
+        start = new_hire_skill(policy, b)
+        pace = (0.5 + 0.5 * policy.training) / b.learning_days
+        staff.skill[seats] = 1.0 - (1.0 - start) * np.exp(-pace * tenure_years * 365.0)
+        staff.deviation[seats] = freedom * (
+            1.0 - np.exp(-tenure_years * 365.0 / b.deviation_learning_days)
+        )
+        staff.engagement[seats] = np.clip(7.0 + staff.trait[seats], 0.0, 10.0)
+        staff.stress[seats] = 0.3
+    else:
+        staff.tenure[seats] = 0.0
+        staff.age[seats] = rng.uniform(20.0, 35.0, n)
+        staff.training_left[seats] = float(policy.onboarding_days)
+        staff.skill[seats] = new_hire_skill(policy, b)
+        staff.deviation[seats] = 0.0
+        # Assumption: newcomers start hopeful (the honeymoon), then settle toward their target.
+        staff.engagement[seats] = np.clip(7.5 + staff.trait[seats], 0.0, 10.0)
+        staff.stress[seats] = 0.1
