@@ -50,5 +50,11 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+demo: $(STAMP)
+	$(BIN)/sim-viz
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
 clean:
 	rm -rf $(VENV) experiments/outputs .pytest_cache .ruff_cache

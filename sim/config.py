@@ -525,6 +525,8 @@ class SimConfig:
     days: int = param(1095, 1, 36_500, "days", "-", "simulated days (default 3 years)")
     survey_interval_days: int = param(91, 1, 3650, "days", A, "days between pulse surveys")
     progress: bool = field(default=True, metadata={"doc": "show a progress bar over days"})
+    # Settings of an experiment command (sim-compare, sim-units, ...); a single run ignores them.
+    experiment: Any = None
 
 
 def register_configs() -> None:
