@@ -73,6 +73,22 @@ def one_line_error(ex: BaseException) -> str:
     return f"{full.group(1)}: {head}" if full else head
 
 
+def refuse(ex: ConfigError) -> None:
+    """Stop with the one-line error. SystemExit passes through Hydra's job runner untouched
+    (it catches Exception and would add its own lines), so the user sees exactly one line."""
+    print(f"error: {one_line_error(ex)}", file=sys.stderr)
+    raise SystemExit(EXIT_BAD_INPUT)
+
+
+def checked_config(cfg: DictConfig) -> SimConfig:
+    """The typed, validated config of a Hydra job, or a one-line refusal."""
+    try:
+        return to_dataclass(cfg)
+    except ConfigError as ex:
+        refuse(ex)
+        raise  # unreachable: refuse always exits
+
+
 def guarded(entry: Callable[[], object]) -> None:
     """Run a Hydra entry point; config errors exit 2 with one line, never a traceback."""
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let Hydra re-raise so we can word the message
@@ -104,7 +120,7 @@ def _run(cfg: DictConfig) -> dict:
     from sim.runner import simulate
 
     quiet_libraries()
-    config = to_dataclass(cfg)
+    config = checked_config(cfg)
     outdir = Path(HydraConfig.get().runtime.output_dir)
     if is_complete(outdir):
         print(f"{outdir}: already complete, skipped")

@@ -64,7 +64,7 @@ class OrgConfig:
         0.12, 0.0, 0.9, "share of days", A, "baseline absence (leave, sickness, off-phone work)"
     )
     handle_minutes: float = param(
-        5.0, 0.1, 600.0, "minutes", A, "handle time of a fully skilled agent on a standard need"
+        6.0, 0.1, 600.0, "minutes", A, "handle time of a fully skilled agent on a standard need"
     )
     complex_handle_factor: float = param(
         1.6, 1.0, 10.0, "x", A, "how much longer a non-standard need takes"
@@ -134,6 +134,14 @@ class OrgConfig:
     )
     fte_hours_year: float = param(
         1_650.0, 100.0, 5_000.0, "hours", A, "paid hours of one FTE a year (for the overtime rate)"
+    )
+    past_script_strictness: float = param(
+        0.8,
+        0.0,
+        1.0,
+        "0 = free, 1 = verbatim",
+        "assumption: the workforce has worked under the baseline script before day 0",
+        "script regime before the simulation starts (sets what staff know of deviating)",
     )
     programme_cost_per_employee_year: float = param(
         1_000.0,

@@ -51,6 +51,7 @@ class ServiceModel(mesa.Model):
             self.policy,
             self.behaviour,
             veterans=True,
+            past_freedom=1.0 - self.org.past_script_strictness,
         )
         for seat in range(self.seats):
             self._seat_agent(seat)
@@ -144,7 +145,8 @@ class ServiceModel(mesa.Model):
         q = queueing.erlang_a(servers + extra, arrival, handle, patience, org.target_wait_seconds)
         # Who abandons: the less patient more often, at the day's Erlang A rate on average.
         impatience = 1.0 / self.customers.patience[contacts.customer]
-        p_ab = np.clip(q.abandon_rate * impatience / max(impatience.mean(), 1e-12), 0, 1)
+        mean_impatience = float(impatience.mean()) if contacts.count else 1.0
+        p_ab = np.clip(q.abandon_rate * impatience / max(mean_impatience, 1e-12), 0, 1)
         gone = self.rng.random(contacts.count) < p_ab
         if on_duty.size == 0:
             gone[:] = True

@@ -138,6 +138,7 @@ def fill_seats(
     b: BehaviourConfig,
     *,
     veterans: bool = False,
+    past_freedom: float = 0.0,
 ) -> None:
     """Put people in `seats`: new hires, or (at the start) a workforce with a history.
 
@@ -152,7 +153,6 @@ def fill_seats(
     staff.recommend_bias[seats] = rng.normal(-0.5, 1.0, n)  # assumption: eNPS below happiness
     staff.mirror[seats] = 0.0
     staff.refill_day[seats] = -1
-    freedom = 1.0 - policy.script_strictness
     if veterans:
         long_timer = rng.random(n) < 0.3
         tenure_years = np.where(long_timer, rng.uniform(5.0, 20.0, n), rng.exponential(2.0, n))
@@ -162,7 +162,8 @@ def fill_seats(
         start = new_hire_skill(policy, b)
         pace = (0.5 + 0.5 * policy.training) / b.learning_days
         staff.skill[seats] = 1.0 - (1.0 - start) * np.exp(-pace * tenure_years * 365.0)
-        staff.deviation[seats] = freedom * (
+        # What they know of deviating comes from the regime they worked under before day 0.
+        staff.deviation[seats] = past_freedom * (
             1.0 - np.exp(-tenure_years * 365.0 / b.deviation_learning_days)
         )
         staff.engagement[seats] = np.clip(7.0 + staff.trait[seats], 0.0, 10.0)

@@ -1,0 +1,106 @@
+"""The baseline lands in the published envelope, and each scenario moves the KPIs the way the
+literature says, for the model's own reasons (a short version of the validation runs).
+
+Small organisation (20 agents, 20,000 customers, two years), three paired seeds: scenarios
+share seeds with the baseline (common random numbers), and each assertion is about the mean.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import make_config
+
+from sim.outputs import summarise
+from sim.runner import run_model
+
+SIZE = ["org.employees=20", "org.customers=20000", "days=730", "progress=false"]
+SEEDS = (0, 1, 2)
+SCENARIOS = (
+    "baseline",
+    "loose_scripts",
+    "ritz_recovery",
+    "feedback_sharing",
+    "retention_programme",
+    "consistent_leadership",
+    "cost_cutting",
+    "people_driven",
+)
+
+
+@pytest.fixture(scope="module")
+def results() -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    for scenario in SCENARIOS:
+        runs = [
+            summarise(
+                run_model(make_config(*SIZE, f"scenario={scenario}", f"seed={s}")).timeseries()
+            )
+            for s in SEEDS
+        ]
+        out[scenario] = {k: float(np.mean([r[k] for r in runs])) for k in runs[0]}
+    return out
+
+
+def test_baseline_is_inside_the_call_centre_envelope(results):
+    base = results["baseline"]
+    assert 0.25 <= base["employee_turnover_annual"] <= 0.50  # Holman et al. 2007; ICMI
+    assert 6.5 <= base["work_happiness_mean"] <= 7.5  # Dutch work happiness about 7
+    assert 0.6 <= base["service_level"] <= 0.98  # plausible for the staffing
+    assert base["abandon_rate"] < 0.15
+    assert 0.55 <= base["first_contact_resolution"] <= 0.85
+    assert -100 <= base["enps"] <= 100 and -100 <= base["nps"] <= 100
+    assert base["profit"] > 0
+
+
+def test_loosened_scripts_lower_turnover_and_lift_csat_at_about_the_same_handle_time(results):
+    base, loose = results["baseline"], results["loose_scripts"]
+    assert loose["employee_turnover_annual"] < base["employee_turnover_annual"]  # Batt 2002
+    assert loose["csat_mean"] > base["csat_mean"]
+    assert loose["first_contact_resolution"] > base["first_contact_resolution"]
+    # Batt & Moynihan 2006: discretion does not change handle time much.
+    assert loose["handle_seconds"] == pytest.approx(base["handle_seconds"], rel=0.06)
+
+
+def test_ritz_budget_lifts_satisfaction_and_is_barely_used(results):
+    base, ritz = results["baseline"], results["ritz_recovery"]
+    assert ritz["csat_mean"] > base["csat_mean"]
+    assert ritz["recovery_spend"] > base["recovery_spend"]
+    assert ritz["recovery_spend_per_incident"] < 0.05 * 2000  # "it doesn't get used much"
+
+
+def test_people_programmes_lift_work_happiness(results):
+    base = results["baseline"]["work_happiness_mean"]
+    for scenario in ("feedback_sharing", "retention_programme", "consistent_leadership"):
+        assert results[scenario]["work_happiness_mean"] > base, scenario
+
+
+def test_cost_cutting_starts_the_cycle_of_failure(results):
+    base, cut = results["baseline"], results["cost_cutting"]
+    assert cut["work_happiness_mean"] < base["work_happiness_mean"]
+    assert cut["employee_turnover_annual"] > base["employee_turnover_annual"]
+    assert cut["csat_mean"] < base["csat_mean"]
+    assert cut["customer_churn_annual"] > base["customer_churn_annual"]
+
+
+def test_people_driven_organisation_lifts_both_promoter_scores(results):
+    base, pd_ = results["baseline"], results["people_driven"]
+    assert pd_["enps"] > base["enps"] + 20
+    assert pd_["nps"] > base["nps"] + 10
+    assert pd_["employee_turnover_annual"] < base["employee_turnover_annual"]
+
+
+def test_loosening_scripts_has_a_transition_dip_then_pays():
+    # The workforce knows only the old script; at first, deviating goes wrong more often.
+    def fcr_by_month(scenario: str) -> np.ndarray:
+        months = []
+        for s in SEEDS:
+            ts = run_model(make_config(*SIZE, "days=300", f"scenario={scenario}", f"seed={s}"))
+            ts = ts.timeseries()
+            g = ts.groupby((ts.day - 1) // 30)
+            months.append((g.resolved_first.sum() / g.first_contacts.sum()).to_numpy())
+        return np.mean(months, axis=0)
+
+    base, loose = fcr_by_month("baseline"), fcr_by_month("loose_scripts")
+    assert loose[0] < base[0] - 0.02  # the dip in the first month
+    assert loose[-3:].mean() > base[-3:].mean() + 0.01  # and the gain once learned

@@ -1,0 +1,85 @@
+"""The real `sim-run` command: outputs, determinism, multirun and bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from conftest import run_cli
+
+from sim.outputs import SUMMARY_KEYS
+
+TINY = ["org.employees=4", "org.customers=1500", "days=40", "progress=false"]
+
+
+def test_run_writes_every_output(tmp_path):
+    out = tmp_path / "run"
+    res = run_cli("sim-run", *TINY, "scenario=ritz_recovery", "seed=3", f"hydra.run.dir={out}")
+    assert res.returncode == 0, res.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    for key in SUMMARY_KEYS:
+        assert key in summary
+    assert summary["scenario"] == "ritz_recovery"
+    assert summary["seed"] == 3 and summary["org"] == "call_centre"
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    assert len(ts) == 40 and {"enps", "nps", "profit"} <= set(ts.columns)
+    assert len(pd.read_parquet(out / "employees.parquet")) == summary["headcount"]
+    assert len(pd.read_parquet(out / "customers.parquet")) == summary["customers"]
+    assert (out / "kpis.png").stat().st_size > 10_000
+    assert "employee_turnover_annual" in res.stdout  # the closing table
+
+
+def test_same_seed_same_numbers(tmp_path):
+    for name in ("a", "b"):
+        res = run_cli("sim-run", *TINY, "seed=7", f"hydra.run.dir={tmp_path / name}")
+        assert res.returncode == 0, res.stderr
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert (a / "summary.json").read_text() == (b / "summary.json").read_text()
+    for f in ("timeseries", "employees", "customers", "surveys"):
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(a / f"{f}.parquet"), pd.read_parquet(b / f"{f}.parquet")
+        )
+
+
+def test_multirun_over_scenarios_and_seeds(tmp_path):
+    res = run_cli(
+        "sim-run",
+        "-m",
+        *TINY,
+        "scenario=baseline,loose_scripts",
+        "seed=0,1",
+        f"hydra.sweep.dir={tmp_path}",
+    )
+    assert res.returncode == 0, res.stderr
+    summaries = sorted(tmp_path.glob("*/summary.json"))
+    assert len(summaries) == 4
+    scenarios = {json.loads(p.read_text())["scenario"] for p in summaries}
+    assert scenarios == {"baseline", "loose_scripts"}
+
+
+@pytest.mark.parametrize(
+    ("override", "must_say"),
+    [
+        ("org.employees=-5", ["org.employees", "-5", "[1"]),
+        ("policy.script_strictness=1.5", ["policy.script_strictness", "1.5", "[0"]),
+        ("behaviour.complaint_share=1.2", ["behaviour.complaint_share", "1.2", "1"]),
+        ("scenario=moonshot", ["scenario", "moonshot", "baseline", "ritz_recovery"]),
+        ("org=bank", ["org", "bank", "call_centre", "hotel"]),
+        ("org.colour=blue", ["org.colour", "employees"]),
+        ("colour=blue", ["colour", "policy"]),
+        ("days=many", ["days", "many"]),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_no_results(tmp_path, override, must_say):
+    out = tmp_path / "run"
+    res = run_cli("sim-run", *TINY, override, f"hydra.run.dir={out}")
+    assert res.returncode == 2, (res.stdout, res.stderr)
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, res.stderr
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in res.stderr
+    for word in must_say:
+        assert word in lines[0], lines[0]
+    results = [p.name for p in out.glob("*")] if out.exists() else []
+    assert not {"summary.json", "timeseries.parquet", "kpis.png"} & set(results)

@@ -1,0 +1,88 @@
+"""The model: agents one can inspect, books that balance, NPS arithmetic, what a run frees."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import numpy as np
+import pytest
+
+from sim.agents import Customer, Employee
+from sim.model import ServiceModel
+from sim.survey import nps
+
+
+def test_nps_is_percent_promoters_minus_percent_detractors():
+    assert nps(np.array([10, 9, 8, 7, 6, 0])) == pytest.approx(100 * (2 / 6 - 2 / 6))
+    assert nps(np.array([9, 9, 10, 8])) == pytest.approx(75.0)
+    assert nps(np.array([6, 5, 7, 8])) == pytest.approx(-50.0)
+    assert nps(np.array([7, 8])) == 0.0
+    assert np.isnan(nps(np.array([], dtype=int)))
+
+
+def test_agents_are_mesa_agents_over_the_arrays(small_config):
+    model = ServiceModel(small_config("days=20"))
+    for _ in range(20):
+        model.step()
+    employees = model.agents_by_type[Employee]
+    customers = model.agents_by_type[Customer]
+    assert len(employees) == int(model.staff.active.sum())
+    assert len(customers) == int(model.customers.active.sum())
+    emp = employees.to_list()[0]
+    assert emp.engagement == model.staff.engagement[emp.row]
+    assert 0 <= emp.enps_answer <= 10
+    cust = customers.to_list()[0]
+    cust.satisfaction = 3.0  # an agent's attribute writes through to the arrays
+    assert model.customers.satisfaction[cust.row] == 3.0
+    mean_eng = employees.agg("engagement", np.mean)
+    assert mean_eng == pytest.approx(model.staff.engagement[model.staff.active].mean())
+
+
+def test_books_balance_over_a_year(small_config):
+    model = ServiceModel(small_config("days=365", "scenario=cost_cutting"))
+    for _ in range(365):
+        model.step()
+    ts = model.timeseries()
+    head = model.start["headcount"] + ts["hires"].sum() - ts["quits"].sum()
+    assert int(model.staff.active.sum()) == head
+    assert model.totals["quits"] > 0 and model.totals["hires"] > 0
+    custs = model.start["customers"] + ts["acquired"].sum() - ts["churned"].sum()
+    assert int(model.customers.active.sum()) == custs
+    assert np.allclose(ts["profit"], ts["revenue"] - ts["costs"])
+    parts = ["cost_of_sales", "wages", "overtime", "recruiting", "training", "programmes"]
+    parts += ["marketing", "recovery"]
+    assert np.allclose(ts[parts].sum(axis=1), ts["costs"])
+
+
+def test_quitters_leave_empty_desks_until_the_hiring_lag_is_over(small_config):
+    model = ServiceModel(small_config("policy.hiring_lag_days=40", "scenario=cost_cutting"))
+    quit_day = {}
+    for _ in range(200):
+        before = model.staff.active.copy()
+        model.step()
+        for seat in np.flatnonzero(before & ~model.staff.active):
+            quit_day[seat] = model.day
+        for seat in np.flatnonzero(~before & model.staff.active):
+            if seat in quit_day:
+                # cost_cutting presets 60 days; a command-line override beats a preset.
+                assert model.day - quit_day.pop(seat) >= 40
+    assert model.totals["hires"] > 0
+
+
+def test_new_hires_train_before_taking_contacts(small_config):
+    model = ServiceModel(small_config())
+    for _ in range(120):
+        model.step()
+        trainees = model.staff.active & (model.staff.training_left > 0)
+        assert (model.staff.contacts_today[trainees] == 0).all()
+
+
+def test_model_is_freed_after_use(small_config):
+    model = ServiceModel(small_config())
+    for _ in range(5):
+        model.step()
+    ref = weakref.ref(model)
+    del model
+    gc.collect()
+    assert ref() is None
