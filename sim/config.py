@@ -224,6 +224,14 @@ class PolicyConfig:
     productivity_pressure: float = param(
         0.3, 0.0, 1.0, "0..1", A, "push for short handle times and high occupancy"
     )
+    hold_standards: float = param(
+        0.0,
+        0.0,
+        1.0,
+        "0 = drift, 1 = held",
+        "Oliva & Sterman 2001: in practice standards drift toward what is achieved",
+        "how firmly management holds the service standard after an overload",
+    )
     internal_service: float = param(
         0.6, 0.0, 1.0, "0..1", A, "quality of tools, rosters and support the frontline gets"
     )
@@ -294,7 +302,7 @@ class BehaviourConfig:
         14.0, 1.0, 3650.0, "days", A, "time constant of stress toward job demands - resources"
     )
     quit_rate_annual: float = param(
-        0.32,
+        0.37,
         0.0,
         5.0,
         "per year",
@@ -384,6 +392,20 @@ class BehaviourConfig:
     )
     apology_floor: float = param(
         0.2, 0.0, 1.0, "share", A, "share of a recovery's value an apology alone delivers"
+    )
+    min_effort: float = param(
+        0.6, 0.05, 1.0, "share", A, "least share of the standard handle time staff give when rushed"
+    )
+    rush_resolution_loss: float = param(
+        0.8,
+        0.0,
+        1.0,
+        "share per unit",
+        "assumption (Oliva & Sterman 2001: less time per customer, lower quality)",
+        "resolution lost per unit of effort below the standard",
+    )
+    standard_drift_days: float = param(
+        60.0, 1.0, 3650.0, "days", A, "time for the effort norm to move toward what is achieved"
     )
     failure_rate: float = param(
         0.03,

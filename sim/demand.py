@@ -34,10 +34,16 @@ class Contacts:
 
 
 def todays_contacts(
-    rng: np.random.Generator, customers: CustomerTable, day: int, complex_share: float
+    rng: np.random.Generator,
+    customers: CustomerTable,
+    day: int,
+    complex_share: float,
+    demand_factor: float = 1.0,
 ) -> Contacts:
     """New needs plus repeats due today; a customer with both calls once, about the open one."""
-    new = customers.active & (rng.random(customers.size) < customers.need_rate / 365.0)
+    new = customers.active & (
+        rng.random(customers.size) < customers.need_rate * demand_factor / 365.0
+    )
     repeat = customers.active & (customers.retry_day == day)
     calling = np.flatnonzero(new | repeat)
     is_repeat = repeat[calling]

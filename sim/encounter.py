@@ -79,12 +79,15 @@ def meet(
     occupancy: float,
     policy: PolicyConfig,
     b: BehaviourConfig,
+    *,
+    effort: float = 1.0,
 ) -> Outcomes:
     """Play out every answered contact at once."""
     skill, deviation = staff.skill[agent], staff.deviation[agent]
     stress = staff.stress[agent]
     is_complex = contacts.complex
-    p_resolve = resolution_probability(skill, deviation, is_complex, policy, b)
+    rushed = 1.0 - b.rush_resolution_loss * (1.0 - effort)  # less time, fewer fixes
+    p_resolve = resolution_probability(skill, deviation, is_complex, policy, b) * rushed
     resolved = rng.random(agent.size) < p_resolve
     p_fail = b.failure_rate * (2.0 - skill) * (1.0 + b.burnout_effect * stress)
     failure = rng.random(agent.size) < np.clip(p_fail, 0.0, 1.0)

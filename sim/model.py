@@ -16,7 +16,17 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim import demand, encounter, finance, loyalty, queueing, recovery, survey, workforce
+from sim import (
+    demand,
+    encounter,
+    finance,
+    loyalty,
+    queueing,
+    recovery,
+    standards,
+    survey,
+    workforce,
+)
 from sim.agents import Customer, Employee
 from sim.config import SimConfig
 from sim.population import CustomerTable, EmployeeTable
@@ -38,6 +48,9 @@ class ServiceModel(mesa.Model):
         self.config = config
         self.org, self.policy, self.behaviour = config.org, config.policy, config.behaviour
         self.day = 0
+        self.effort = 1.0  # share of the standard handle time given today (standards.py)
+        self.effort_norm = 1.0  # the effort the floor considers normal
+        self.demand_factor = 1.0  # multiplies every need rate: a handle for demand shocks
         self.seats = workforce.headcount_budget(
             self.org.employees, self.policy.staffing_level, 1, 1
         )
@@ -99,7 +112,7 @@ class ServiceModel(mesa.Model):
         """One day."""
         t: dict[str, float] = {"day": self.day + 1}
         contacts = demand.todays_contacts(
-            self.rng, self.customers, self.day, self.org.complex_share
+            self.rng, self.customers, self.day, self.org.complex_share, self.demand_factor
         )
         answered, waits, queue = self._queue(contacts, t)
         outcomes = self._encounters(answered, waits, queue.occupancy, t)
@@ -130,13 +143,19 @@ class ServiceModel(mesa.Model):
         complex_share = contacts.complex.mean() if contacts.count else org.complex_share
         mix = 1.0 + complex_share * (org.complex_handle_factor - 1.0)
         base = org.handle_minutes * 60.0 * (1.0 - b.pressure_speedup * pol.productivity_pressure)
-        handle = base * mix / max(float(speed[on_duty].mean()) if on_duty.size else 1.0, 1e-3)
+        full = base * mix / max(float(speed[on_duty].mean()) if on_duty.size else 1.0, 1e-3)
         servers = on_duty.size * org.productive_hours / org.open_hours
         arrival = contacts.count / (org.open_hours * 3600.0)
-        load = arrival * handle
+        load = arrival * full
         extra = 0.0
         if servers > 0 and load > OCCUPANCY_CEILING * servers:
             extra = min(org.overtime_max_share * servers, load / OCCUPANCY_CEILING - servers)
+        # What overtime cannot absorb, the floor absorbs by giving each contact less time.
+        self.effort = standards.effort_today(load, OCCUPANCY_CEILING * (servers + extra), b)
+        self.effort_norm = standards.update_norm(
+            self.effort_norm, self.effort, pol.hold_standards, b
+        )
+        handle = full * self.effort
         patience = (
             float(self.customers.patience[contacts.customer].mean())
             if contacts.count
@@ -179,6 +198,8 @@ class ServiceModel(mesa.Model):
             mean_wait_seconds=q.mean_wait,
             occupancy=q.occupancy,
             handle_seconds=handle,
+            effort=self.effort,
+            effort_norm=self.effort_norm,
             on_duty=int(on_duty.size),
             overtime_hours=self._overtime_hours,
         )
@@ -189,7 +210,16 @@ class ServiceModel(mesa.Model):
     ) -> encounter.Outcomes:
         pol, b, c = self.policy, self.behaviour, self.customers
         out = encounter.meet(
-            self.rng, answered, self._agents_today, waits, self.staff, c, occupancy, pol, b
+            self.rng,
+            answered,
+            self._agents_today,
+            waits,
+            self.staff,
+            c,
+            occupancy,
+            pol,
+            b,
+            effort=self.effort,
         )
         loyalty.experience(c, answered.customer, out.experience, b)
         loyalty.close_needs(c, answered.customer[out.resolved])
@@ -301,12 +331,13 @@ class ServiceModel(mesa.Model):
 
     def _review_headcount(self) -> None:
         """Workforce planning: each survey cycle the headcount budget follows the customer base
-        (assumption: planners staff to forecast volume); new seats open after the hiring lag,
+        (assumption: planners staff to forecast volume) at the planning norm of handle time
+        (standards.py: an eroded norm plans fewer staff); new seats open after the hiring lag,
         and a shrinking budget is met by not refilling vacancies, never by dismissals."""
         active_customers = int(self.customers.active.sum())
         self.seats = workforce.headcount_budget(
             self.org.employees,
-            self.policy.staffing_level,
+            self.policy.staffing_level * self.effort_norm,
             active_customers,
             self.start["customers"],
         )
