@@ -87,7 +87,9 @@ def _erlang_a_integer(
     abandon = float((pi_tail * (1.0 - served)).sum())
     mean_wait = float((pi_tail * (k + 1) / (theta * (x + k + 1))).sum())
     busy = float((pi_head * np.arange(servers)).sum() + servers * p_wait)
-    return QueueStats(p_wait, service_level, abandon, mean_wait, busy / servers)
+    return QueueStats(
+        _share(p_wait), _share(service_level), _share(abandon), mean_wait, _share(busy / servers)
+    )
 
 
 def erlang_a(
@@ -106,6 +108,11 @@ def erlang_a(
     b = _erlang_a_integer(lo + 1, arrival_rate, handle_time, patience, target_wait)
     mix = [(1 - frac) * u + frac * v for u, v in zip(_fields(a), _fields(b), strict=True)]
     return QueueStats(*mix)
+
+
+def _share(value: float) -> float:
+    """Sums of probabilities can overshoot 1 by rounding; shares stay on their scale."""
+    return float(np.clip(value, 0.0, 1.0))
 
 
 def _fields(q: QueueStats) -> tuple[float, ...]:
