@@ -1,0 +1,210 @@
+"""What each view shows, as plain numbers: tested without a browser.
+
+KPIs use the definitions of `summary.json`: the cards call `sim.outputs.summarise` on the last
+`WINDOW` days, and the plotted rolling lines apply the same formulas over a trailing window
+(tests check them against `summarise` day by day). State measures (eNPS, NPS, work happiness,
+customer satisfaction, the four drivers) are the timeseries columns the model writes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.outputs import summarise
+from sim.population import EmployeeTable
+from sim.viz.session import LeverChange, Session
+from sim.workforce import DRIVERS
+
+WINDOW = 91  # days: a quarter; with 20 employees a month holds too few quits to read a rate
+MIN_RATE_DAYS = 30  # annualised turnover and churn are shown from a month of data on
+NEW_HIRE_DAYS = 90  # a tile is marked "new" for the first three months after the first day
+
+KPI_KEYS = (
+    "enps",
+    "nps",
+    "work_happiness_mean",
+    "csat_mean",
+    "employee_turnover_annual",
+    "customer_churn_annual",
+    "profit",
+)
+STATE_KEYS = ("enps", "nps", "work_happiness_mean", "csat_mean")  # daily columns, plotted as is
+# Flows: summarise's formula (events over the window, per year, over the mean stock).
+FLOW_KEYS = {
+    "employee_turnover_annual": ("quits", "headcount"),
+    "customer_churn_annual": ("churned", "customers"),
+}
+
+
+def rolling_kpis(ts: pd.DataFrame, window: int = WINDOW) -> pd.DataFrame:
+    """Per day, every KPI in `KPI_KEYS` as `summarise(ts up to that day, window)` gives it."""
+    out = pd.DataFrame({"day": ts["day"]}) if len(ts) else pd.DataFrame({"day": []})
+    if not len(ts):
+        for key in KPI_KEYS:
+            out[key] = []
+        return out
+    roll = {"window": window, "min_periods": 1}
+    n = ts["day"].rolling(**roll).count()
+    for key in STATE_KEYS:
+        out[key] = ts[key].rolling(**roll).mean()
+    for key, (events, stock) in FLOW_KEYS.items():
+        out[key] = ts[events].rolling(**roll).sum() * (365.0 / n) / ts[stock].rolling(**roll).mean()
+    out["profit"] = ts["profit"].rolling(**roll).sum() * (365.0 / n)
+    return out
+
+
+def plot_frame(ts: pd.DataFrame, window: int = WINDOW) -> pd.DataFrame:
+    """What the line panels draw: state measures as measured each day (they react at once),
+    flows and profit as `rolling_kpis` over the trailing window. Turnover and churn start after
+    `MIN_RATE_DAYS`: one quit on day 2, annualised, would read as a turnover of 900%."""
+    out = rolling_kpis(ts, window)
+    for key in STATE_KEYS:
+        out[key] = ts[key] if len(ts) else []
+    for key in FLOW_KEYS:
+        out.loc[out["day"] < MIN_RATE_DAYS, key] = np.nan
+    return out
+
+
+@dataclass(frozen=True)
+class KpiCard:
+    key: str
+    value: float
+    baseline: float
+
+    @property
+    def delta(self) -> float:
+        return self.value - self.baseline
+
+
+def kpi_cards(ts: pd.DataFrame, base: pd.DataFrame, window: int = WINDOW) -> list[KpiCard]:
+    """The headline numbers over the last `window` days, live and baseline (summary.json's
+    definitions: `sim.outputs.summarise`). NaN before the first day, and for turnover and
+    churn before `MIN_RATE_DAYS`."""
+    live = summarise(ts, window=window) if len(ts) else {}
+    ghost = summarise(base.head(len(ts)), window=window) if len(ts) and len(base) else {}
+    if len(ts) < MIN_RATE_DAYS:  # too few days for an annual rate (see plot_frame)
+        for key in FLOW_KEYS:
+            live.pop(key, None)
+            ghost.pop(key, None)
+    nan = float("nan")
+    return [KpiCard(k, float(live.get(k, nan)), float(ghost.get(k, nan))) for k in KPI_KEYS]
+
+
+def format_kpi(key: str, value: float) -> str:
+    """How a KPI reads on a projector: scores as integers, rates as percent, money in k."""
+    if value is None or math.isnan(value):
+        return "–"
+    if key in ("enps", "nps"):
+        return f"{value:+.0f}"
+    if key in FLOW_KEYS:
+        return f"{100 * value:.0f}%"
+    if key == "profit":
+        return f"{value / 1000:,.0f}k"
+    return f"{value:.2f}"
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One desk on the floor."""
+
+    seat: int
+    state: str  # "occupied", "vacant" (a replacement is coming) or "closed" (not refilled)
+    engagement: float  # work happiness 0-10 (NaN when empty)
+    training: bool  # in onboarding: takes no contacts yet
+    new: bool  # first NEW_HIRE_DAYS days
+    refill_in: int  # days until the replacement starts (vacant), else -1
+
+
+def desk_tiles(staff: EmployeeTable, seats: int, day: int) -> list[Tile]:
+    """One tile per seat of the budget, plus any seat beyond it that is still occupied or
+    awaiting a hire (a shrinking budget is met by not refilling, never by dismissals)."""
+    busy = np.flatnonzero(staff.active | (staff.refill_day > day))
+    n = min(staff.size, max(int(seats), int(busy[-1]) + 1 if busy.size else 0))
+    tiles = []
+    for s in range(n):
+        if staff.active[s]:
+            tiles.append(
+                Tile(
+                    seat=s,
+                    state="occupied",
+                    engagement=float(staff.engagement[s]),
+                    training=bool(staff.training_left[s] > 0),
+                    new=bool(staff.tenure[s] < NEW_HIRE_DAYS),
+                    refill_in=-1,
+                )
+            )
+        else:
+            pending = staff.refill_day[s] > day
+            tiles.append(
+                Tile(
+                    seat=s,
+                    state="vacant" if pending else "closed",
+                    engagement=float("nan"),
+                    training=False,
+                    new=False,
+                    refill_in=int(staff.refill_day[s] - day) if pending else -1,
+                )
+            )
+    return tiles
+
+
+def satisfaction_shares(counts: np.ndarray) -> np.ndarray:
+    """Counts per bin as shares of all customers (zeros when there are none)."""
+    total = counts.sum()
+    return counts / total if total else np.zeros(len(counts))
+
+
+def drivers_now(ts: pd.DataFrame) -> dict[str, float]:
+    """The four drivers (0..1, mean over occupied seats) on the latest day; NaN before day 1."""
+    if not len(ts):
+        return {d: float("nan") for d in DRIVERS}
+    last = ts.iloc[-1]
+    return {d: float(last[d]) for d in DRIVERS}
+
+
+@dataclass(frozen=True)
+class View:
+    """Everything one render of the page shows, read from a session in one go (under its lock,
+    so a step in the play thread cannot change the numbers halfway through a render)."""
+
+    day: int
+    preset: str
+    seed: int
+    levers: dict[str, float]
+    changes: list[LeverChange]
+    live: pd.DataFrame  # plot_frame of the live model
+    ghost: pd.DataFrame  # plot_frame of the baseline, same days
+    cards: list[KpiCard]
+    tiles: list[Tile]
+    hist_live: np.ndarray  # shares per satisfaction bin
+    hist_ghost: np.ndarray
+    drivers_live: dict[str, float]
+    drivers_ghost: dict[str, float]
+    step_seconds: float  # mean wall time of one model day, recent days
+
+
+def view(session: Session, window: int = WINDOW) -> View:
+    with session.lock:
+        ts = session.timeseries()
+        base = session.baseline_timeseries()
+        m = session.model
+        return View(
+            day=session.day,
+            preset=session.preset,
+            seed=session.seed,
+            levers=session.levers(),
+            changes=list(session.changes),
+            live=plot_frame(ts, window),
+            ghost=plot_frame(base, window),
+            cards=kpi_cards(ts, base, window),
+            tiles=desk_tiles(m.staff, m.seats, m.day),
+            hist_live=satisfaction_shares(session.satisfaction_counts()),
+            hist_ghost=satisfaction_shares(session.baseline_satisfaction_counts()),
+            drivers_live=drivers_now(ts),
+            drivers_ghost=drivers_now(base),
+            step_seconds=session.mean_step_seconds(),
+        )

@@ -1,0 +1,186 @@
+"""Figures of the dashboard, built from `sim.viz.data`: matplotlib for the plots, HTML for the
+floor of desks. Figures are `matplotlib.figure.Figure` objects (no pyplot state), so sessions
+can draw from their own threads. The baseline ghost is a grey dashed line or outline."""
+
+from __future__ import annotations
+
+import html
+import math
+
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.colors import Normalize, to_hex
+from matplotlib.figure import Figure
+
+from sim.viz.data import WINDOW, Tile, format_kpi
+from sim.viz.i18n import t
+from sim.viz.session import HIST_EDGES, LeverChange
+from sim.workforce import DRIVERS
+
+SIZE = (5.6, 2.5)  # inches; at DPI about 500 x 225 px, four to a projector screen
+DPI = 90
+GHOST = {"color": "0.55", "linestyle": "--", "linewidth": 1.2}
+COLOURS = ("tab:blue", "tab:orange")
+ENGAGEMENT_NORM = Normalize(vmin=3.0, vmax=9.0)  # work happiness: red below 4, green above 8
+ENGAGEMENT_CMAP = colormaps["RdYlGn"]
+
+# Line panels: title key, the two KPI columns, the y label, and whether they are rolling flows.
+PANELS = {
+    "scores": ("plot.scores", ("enps", "nps"), "-100 .. +100"),
+    "experience": ("plot.experience", ("work_happiness_mean", "csat_mean"), "0-10"),
+    "turnover": (
+        "plot.turnover",
+        ("employee_turnover_annual", "customer_churn_annual"),
+        "%",
+    ),
+    "profit": ("plot.profit", ("profit",), "k"),
+}
+
+
+def _figure() -> tuple[Figure, object]:
+    fig = Figure(figsize=SIZE, dpi=DPI)
+    fig.subplots_adjust(left=0.11, right=0.98, top=0.88, bottom=0.19)
+    return fig, fig.subplots()
+
+
+def _scale(key: str, values: pd.Series) -> pd.Series:
+    if key in ("employee_turnover_annual", "customer_churn_annual"):
+        return 100.0 * values
+    if key == "profit":
+        return values / 1000.0
+    return values
+
+
+def line_figure(
+    panel: str,
+    live: pd.DataFrame,
+    ghost: pd.DataFrame,
+    changes: list[LeverChange],
+    lang: str = "en",
+    window: int = WINDOW,
+) -> Figure:
+    """One KPI panel over days: live lines, the baseline as dashed grey, lever changes dotted.
+
+    `live` and `ghost` hold a `day` column and the panel's KPI columns (`data.rolling_kpis`).
+    """
+    title, keys, ylabel = PANELS[panel]
+    fig, ax = _figure()
+    for i, key in enumerate(keys):
+        now = float(live[key].iloc[-1]) if len(live) else float("nan")
+        label = f"{t(f'kpi.{key}', lang)}: {format_kpi(key, now)}"
+        if len(ghost):
+            ax.plot(ghost["day"], _scale(key, ghost[key]), **GHOST)
+        if len(live):
+            ax.plot(live["day"], _scale(key, live[key]), color=COLOURS[i], lw=1.8, label=label)
+    if len(ghost):
+        ax.plot([], [], **GHOST, label=t("baseline", lang))
+    for day in sorted({c.day for c in changes}):
+        ax.axvline(day + 0.5, color="tab:purple", linestyle=":", linewidth=1.2)
+    if panel in ("scores", "profit"):
+        ax.axhline(0.0, color="0.8", linewidth=0.8)
+    ax.set_title(t(title, lang, n=window), fontsize=10)
+    ax.set_ylabel(ylabel, fontsize=8)
+    ax.set_xlabel(t("day", lang).lower(), fontsize=8)
+    ax.tick_params(labelsize=8)
+    ax.set_xlim(left=0, right=max(30, int(live["day"].max()) if len(live) else 0))
+    if len(live):
+        ax.legend(loc="upper left", fontsize=7, frameon=False, ncols=2)
+    return fig
+
+
+def histogram_figure(live: np.ndarray, ghost: np.ndarray, lang: str = "en") -> Figure:
+    """Customers' satisfaction: shares per half-point bin, the baseline as an outline."""
+    fig, ax = _figure()
+    width = np.diff(HIST_EDGES)
+    ax.bar(HIST_EDGES[:-1], live, width=width, align="edge", color="tab:orange", alpha=0.8)
+    ax.stairs(ghost, HIST_EDGES, color=GHOST["color"], linestyle="--", label=t("baseline", lang))
+    ax.set_xlim(0, 10)
+    ax.set_title(t("satisfaction_hist", lang), fontsize=10)
+    ax.set_xlabel(t("satisfaction_axis", lang), fontsize=8)
+    ax.set_ylabel(t("share_customers", lang), fontsize=8)
+    ax.tick_params(labelsize=8)
+    ax.legend(loc="upper left", fontsize=7, frameon=False)
+    return fig
+
+
+def drivers_figure(live: dict[str, float], ghost: dict[str, float], lang: str = "en") -> Figure:
+    """want / know / can / feel (0..1): bars now, the baseline's as grey outlines."""
+    fig, ax = _figure()
+    x = np.arange(len(DRIVERS))
+    labels = [t(f"driver.{d}", lang) for d in DRIVERS]
+    now = [live[d] for d in DRIVERS]
+    base = [ghost[d] for d in DRIVERS]
+    ax.bar(x, np.nan_to_num(now), width=0.6, color="tab:green", alpha=0.8, label=t("now", lang))
+    ax.bar(
+        x,
+        np.nan_to_num(base),
+        width=0.6,
+        fill=False,
+        edgecolor=GHOST["color"],
+        linestyle="--",
+        label=t("baseline", lang),
+    )
+    for xi, v in zip(x, now, strict=True):
+        if not math.isnan(v):
+            ax.text(xi, v + 0.02, f"{v:.2f}", ha="center", fontsize=8)
+    ax.set_xticks(x, labels)
+    ax.set_ylim(0, 1.1)
+    ax.set_title(t("drivers", lang), fontsize=10)
+    ax.tick_params(labelsize=8)
+    ax.legend(loc="upper right", fontsize=7, frameon=False, ncols=2)
+    return fig
+
+
+def engagement_colour(engagement: float) -> str:
+    return to_hex(ENGAGEMENT_CMAP(ENGAGEMENT_NORM(engagement)))
+
+
+def floor_columns(n: int) -> int:
+    """Desks per row: about 1.6 times as wide as deep, at most 12 across."""
+    return max(1, min(12, math.ceil(math.sqrt(n * 1.6))))
+
+
+def floor_html(tiles: list[Tile], lang: str = "en") -> str:
+    """The floor of desks as an HTML grid: one tile per seat, coloured by work happiness."""
+    cols = floor_columns(len(tiles))
+    cells = []
+    for tile in tiles:
+        if tile.state == "occupied":
+            badges = ("T" if tile.training else "") + ("N" if tile.new else "")
+            badge = f'<span class="desk-badge">{badges}</span>' if badges else ""
+            style = f"background:{engagement_colour(tile.engagement)}"
+            if tile.training:
+                style += ";border-style:dashed"
+            text = f"{tile.engagement:.1f}"
+            title = f"#{tile.seat + 1}: {t('kpi.work_happiness_mean', lang)} {text}"
+        else:
+            badge, style, text = "", "", ""
+            title = f"#{tile.seat + 1}: {t('vacant', lang)}"
+            if tile.refill_in >= 0:
+                title += f" ({tile.refill_in} {t('days', lang)})"
+        cells.append(
+            f'<div class="desk desk-{tile.state}" data-seat="{tile.seat}" style="{style}" '
+            f'title="{html.escape(title)}">{badge}<span class="desk-value">{text}</span></div>'
+        )
+    grid = f'<div class="floor" style="grid-template-columns:repeat({cols}, 1fr)">'
+    legend = f'<div class="floor-legend">{html.escape(t("floor_legend", lang))}</div>'
+    return grid + "".join(cells) + "</div>" + legend
+
+
+FLOOR_CSS = """
+.floor { display: grid; gap: 6px; padding: 4px; }
+.desk { position: relative; height: 46px; border: 2px solid #555; border-radius: 6px;
+        display: flex; align-items: center; justify-content: center;
+        font: 600 14px/1 Roboto, sans-serif; color: #222; }
+.desk-vacant { background: #fff; border: 2px dashed #aaa; }
+.desk-closed { background: #f3f3f3; border: 1px dotted #ccc; }
+.desk-badge { position: absolute; top: 2px; right: 4px; font-size: 10px; font-weight: 700;
+              color: #000; background: rgba(255,255,255,0.75); border-radius: 3px;
+              padding: 0 2px; }
+.floor-legend { font-size: 12px; color: #555; margin-top: 6px; }
+.main-views .widget-image { width: 100%; height: auto; }
+.kpi-card { min-width: 130px; padding: 6px 10px; }
+.kpi-value { font-size: 26px; font-weight: 700; }
+.kpi-base { font-size: 12px; color: #666; }
+"""

@@ -1,0 +1,98 @@
+"""`sim-viz`: start the workshop dashboard on this machine and print its address."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import socket
+import sys
+
+from sim.cli import group_options
+from sim.viz.levers import DEFAULT_ORG, WORKSHOP_EMPLOYEES
+
+DEFAULT_PORT = 8765
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="sim-viz", description="Start the workshop dashboard.")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port ({DEFAULT_PORT})")
+    p.add_argument(
+        "--org", default=DEFAULT_ORG, choices=group_options("org"), help="organisation preset"
+    )
+    p.add_argument(
+        "--employees",
+        type=int,
+        default=WORKSHOP_EMPLOYEES,
+        help=f"desks on the floor ({WORKSHOP_EMPLOYEES}); customers scale with them",
+    )
+    p.add_argument("--open", action="store_true", help="open a browser tab")
+    args = p.parse_args(argv)
+    if not 1 <= args.employees <= 100_000:
+        p.error(f"--employees={args.employees} is not allowed: a number in [1, 100000]")
+    if not 1 <= args.port <= 65_535:
+        p.error(f"--port={args.port} is not allowed: a number in [1, 65535]")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    if not is_loopback(args.host):
+        print(
+            f"warning: listening on {args.host}: anyone who can reach this machine can open the "
+            "dashboard (there is no login), and each visitor runs a simulation on it",
+            file=sys.stderr,
+        )
+    if not port_free(args.host, args.port):
+        print(f"error: port {args.port} on {args.host} is in use: try --port N", file=sys.stderr)
+        sys.exit(2)
+    # Solara imports sim.app itself: pass the options through the environment. No telemetry
+    # and no version check: the dashboard must not call out (workshop rooms are often offline).
+    os.environ["SIM_VIZ_ORG"] = args.org
+    os.environ["SIM_VIZ_EMPLOYEES"] = str(args.employees)
+    os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
+    from solara.__main__ import run
+
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"Workshop dashboard: http://{host}:{args.port}  (Ctrl+C to stop)", flush=True)
+    run.main(
+        args=[
+            "sim.app",
+            "--host",
+            args.host,
+            "--port",
+            str(args.port),
+            "--production",
+            "--no-check-version",
+            "--open" if args.open else "--no-open",
+            "--log-level",
+            "warning",
+        ],
+        prog_name="sim-viz",
+        standalone_mode=True,
+    )
+
+
+if __name__ == "__main__":
+    main()

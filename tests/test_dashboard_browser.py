@@ -1,0 +1,212 @@
+"""End to end: `sim-viz` in a subprocess, driven by headless Debian Chromium through Playwright.
+
+The room's routine: open the page, pull a lever mid-run, pick a preset, step, play, switch to
+Dutch. Checks that the plotted numbers move, no error is shown, the browser fetches nothing from
+outside this machine (the page must work offline), and saves docs/img/dashboard.png.
+
+Needs /usr/bin/chromium (`apt-get install -y chromium`; never `playwright install`). Without it
+the test is skipped on a workstation, but fails when the CI environment variable is set.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOT = ROOT / "docs" / "img" / "dashboard.png"
+LOCAL = re.compile(r"^(https?|wss?)://127\.0\.0\.1(:\d+)?/")
+TIMEOUT_MS = 60_000
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"CI is set but {CHROMIUM} is missing: .ci/run must install chromium")
+    pytest.skip(f"{CHROMIUM} not installed (apt-get install -y chromium)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _sim_viz() -> list[str]:
+    script = Path(sys.executable).with_name("sim-viz")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "sim.viz.serve"]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    _require_chromium()
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/"
+    log = (tmp_path_factory.mktemp("sim-viz") / "server.log").open("w")
+    proc = subprocess.Popen(
+        [*_sim_viz(), "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"sim-viz exited with {proc.returncode}: see {log.name}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"sim-viz did not answer on {url} within 60 s")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+    text = Path(log.name).read_text()
+    assert "Workshop dashboard: http://127.0.0.1:" in text, text
+
+
+def _kpis(page) -> dict[str, str]:
+    cards = page.locator(".kpi-card")
+    return {
+        cards.nth(i).get_attribute("data-kpi"): cards.nth(i).locator(".kpi-value").inner_text()
+        for i in range(cards.count())
+    }
+
+
+def _images(page) -> list[str]:
+    return page.locator(".main-views img").evaluate_all("els => els.map(e => e.src)")
+
+
+def _day(page) -> int:
+    return int(page.locator(".day-counter").get_attribute("data-day"))
+
+
+def _step(page, times: int) -> None:
+    for _ in range(times):
+        before = _day(page)
+        page.click(".btn-step")
+        page.wait_for_function(
+            f"document.querySelector('.day-counter').dataset.day != '{before}'",
+            timeout=TIMEOUT_MS,
+        )
+
+
+def _lever_label(page, name: str) -> str:
+    return page.locator(f".lever-{name} label").inner_text()
+
+
+def test_workshop_routine_in_chromium(server):
+    from playwright.sync_api import sync_playwright
+
+    outside: list[str] = []
+    page_errors: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page.set_default_timeout(TIMEOUT_MS)
+            page.on(
+                "request",
+                lambda r: (
+                    None
+                    if LOCAL.match(r.url) or r.url.startswith(("data:", "blob:"))
+                    else outside.append(r.url)
+                ),
+            )
+            page.on("pageerror", lambda e: page_errors.append(str(e)))
+            page.goto(server)
+            page.wait_for_selector(".day-counter")
+            assert _day(page) == 0
+            assert page.locator(".desk").count() == 20  # workshop size: 20 desks
+
+            # A month of the baseline, then loosen the scripts mid-run (keyboard on the thumb).
+            page.locator(".days-per-step button", has_text="30").click()
+            _step(page, 1)
+            assert _day(page) == 30
+            start_kpis, start_images = _kpis(page), _images(page)
+            assert _lever_label(page, "script_strictness").endswith("0.80")
+            page.locator(".lever-script_strictness [role=slider]").focus()
+            for _ in range(10):  # 10 x 0.05
+                page.keyboard.press("ArrowLeft")
+            page.wait_for_function(
+                "document.querySelector('.lever-script_strictness label')"
+                ".innerText.endsWith('0.30')"
+            )
+            page.wait_for_selector(".lever-changes:has-text('0.8 → 0.3')")
+
+            # Pick a preset: every slider follows it (loose_scripts adds training 1.2).
+            page.locator(".preset-select").click()
+            page.locator(".v-menu__content .v-list-item", has_text="Loose scripts").click()
+            page.wait_for_function(
+                "document.querySelector('.lever-training label').innerText.endsWith('1.20')"
+            )
+            assert _lever_label(page, "script_strictness").endswith("0.30")
+            assert _lever_label(page, "recovery_budget").endswith("25")
+            page.wait_for_selector(".lever-changes:has-text('Training 1 → 1.2')")
+
+            # Step several times: plotted values and the plot images change.
+            _step(page, 4)
+            assert _day(page) == 150
+            later_kpis, later_images = _kpis(page), _images(page)
+            assert set(later_kpis) == set(start_kpis) and len(later_kpis) == 7
+            changed = [k for k in later_kpis if later_kpis[k] != start_kpis[k]]
+            assert len(changed) >= 4, (start_kpis, later_kpis)
+            assert len(later_images) == 6
+            assert not set(later_images) & set(start_images)
+
+            # Play for a moment, then pause.
+            before = _day(page)
+            page.click(".btn-play")
+            page.wait_for_function(
+                f"Number(document.querySelector('.day-counter').dataset.day) >= {before + 60}"
+            )
+            page.click(".btn-play")
+            assert _day(page) > before
+
+            # Dutch labels, then back to English for the README's screenshot.
+            page.locator(".lang-toggle button", has_text="NL").click()
+            page.wait_for_selector(".kpi-card:has-text('Werkgeluk')")
+            page.wait_for_selector(".v-card__title:has-text('Managementknoppen')")
+            page.locator(".lang-toggle button", has_text="EN").click()
+            page.wait_for_selector(".kpi-card:has-text('Work happiness')")
+
+            # The run to about two years for the screenshot.
+            _step(page, 14)
+            assert page.locator(".sim-error").count() == 0
+            assert page.get_by_text("Traceback").count() == 0
+            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOT), full_page=True)
+        finally:
+            browser.close()
+    assert not page_errors, page_errors
+    assert not outside, f"requests leaving this machine: {outside}"
+    assert SCREENSHOT.stat().st_size > 50_000
