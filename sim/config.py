@@ -478,6 +478,14 @@ class BehaviourConfig:
         "assumption (TARP: quick resolution keeps far more customers)",
         "delay that halves the value of a recovery",
     )
+    start_satisfaction_gap: float = param(
+        0.8,
+        0.0,
+        10.0,
+        "points",
+        "calibrated: the baseline's steady state lies about 0.8 below the product baseline",
+        "how far below their product baseline the starting customers stand after past service",
+    )
     encounter_weight: float = param(
         0.25, 0.0, 1.0, "share", A, "weight of one encounter's experience in satisfaction"
     )

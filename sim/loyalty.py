@@ -35,7 +35,10 @@ def fill_customers(
     n = rows.size
     table.active[rows] = True
     table.baseline[rows] = np.clip(rng.normal(7.5, 1.0, n), 0.0, 10.0)
-    table.satisfaction[rows] = table.baseline[rows]
+    # Starting customers have been served before day 0: they stand where the baseline's
+    # service leaves them, not at their view of the product alone.
+    gap = b.start_satisfaction_gap if start else 0.0
+    table.satisfaction[rows] = np.clip(table.baseline[rows] - gap, 0.0, 10.0)
     table.expectation[rows] = rng.normal(0.0, 0.5, n)
     table.tenure[rows] = rng.exponential(4 * 365.0, n) if start else 0.0
     # Lognormal value with mean revenue_per_customer_year (sd of log 0.5).
