@@ -11,10 +11,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 ROLL = 30  # days: a month's rolling window smooths daily noise in the panels
+RATE_ROLL = 91  # days: quits are rare events; a quarter's window shows the rate, not the noise
 
 
 def _rolling_annual_rate(events: pd.Series, stock: pd.Series) -> pd.Series:
-    return events.rolling(ROLL, min_periods=1).sum() * 365.0 / ROLL / stock
+    window = events.rolling(RATE_ROLL, min_periods=1)
+    return window.sum() * 365.0 / window.count() / stock
 
 
 def kpi_figure(ts: pd.DataFrame, path: Path, *, title: str = "") -> None:
@@ -56,12 +58,13 @@ def kpi_figure(ts: pd.DataFrame, path: Path, *, title: str = "") -> None:
     ax.plot(days, _rolling_annual_rate(ts["quits"], ts["headcount"]), label="employee turnover")
     ax.plot(days, _rolling_annual_rate(ts["churned"], ts["customers"]), label="customer churn")
     ax.set_ylabel("per year")
-    ax.set_title(f"Turnover and churn (annualised, {ROLL}-day)")
+    ax.set_title(f"Turnover and churn (annualised, {RATE_ROLL}-day)")
     ax.set_xlabel("day")
     ax.legend(loc="upper left")
     ax = axes[2, 1]
     month = (days - 1) // 30
-    monthly = ts.groupby(month)[["revenue", "costs", "profit"]].sum()
+    # Mean per day x 30, so a last, partial month is not read as a fall in profit.
+    monthly = ts.groupby(month)[["revenue", "costs", "profit"]].mean() * 30
     ax.plot(monthly.index * 30 + 15, monthly["profit"], label="profit per 30 days")
     ax.axhline(0, color="grey", lw=0.5)
     ax.set_title("Profit")

@@ -18,7 +18,10 @@ def run_model(
     """Build the model and run it for `config.days` days, with a progress bar over days."""
     model = ServiceModel(config)
     show = config.progress if progress is None else progress
-    for _ in tqdm(range(config.days), desc=desc, unit="day", disable=not show, leave=False):
+    days = tqdm(
+        range(config.days), desc=desc, unit="day", disable=not show, leave=False, mininterval=0.5
+    )
+    for _ in days:
         model.step()
     return model
 
