@@ -11,22 +11,14 @@ import numpy as np
 import pytest
 from conftest import make_config
 
+from sim.cli import group_options
 from sim.outputs import summarise
 from sim.runner import run_model
 
 # Erlang: a smaller centre needs more staff per customer for the same service, hence 17,000.
 SIZE = ["org.employees=20", "org.customers=17000", "days=730", "progress=false"]
 SEEDS = (0, 1, 2)
-SCENARIOS = (
-    "baseline",
-    "loose_scripts",
-    "ritz_recovery",
-    "feedback_sharing",
-    "retention_programme",
-    "consistent_leadership",
-    "cost_cutting",
-    "people_driven",
-)
+SCENARIOS = tuple(group_options("scenario"))  # baseline and every preset against it
 
 
 @pytest.fixture(scope="module")
