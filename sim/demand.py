@@ -42,7 +42,8 @@ def todays_contacts(
 ) -> Contacts:
     """New needs plus repeats due today; a customer with both calls once, about the open one."""
     new = customers.active & (
-        rng.random(customers.size) < customers.need_rate * demand_factor / 365.0
+        rng.random(customers.size, dtype=np.float32)  # float32: half the bytes, same law
+        < customers.need_rate * demand_factor / 365.0
     )
     repeat = customers.active & (customers.retry_day == day)
     calling = np.flatnonzero(new | repeat)

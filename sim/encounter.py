@@ -33,8 +33,9 @@ def route(
     rng: np.random.Generator, on_duty: np.ndarray, speed: np.ndarray, n_contacts: int
 ) -> np.ndarray:
     """Assign contacts to agents on duty, in proportion to how fast each works (an ACD's effect)."""
-    weights = speed[on_duty]
-    return on_duty[rng.choice(on_duty.size, size=n_contacts, p=weights / weights.sum())]
+    cdf = np.cumsum(speed[on_duty])
+    pick = np.searchsorted(cdf, rng.random(n_contacts) * cdf[-1], side="right")
+    return on_duty[np.minimum(pick, on_duty.size - 1)]
 
 
 def resolution_probability(

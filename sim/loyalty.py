@@ -100,17 +100,20 @@ def drift_and_defect(
 
     Returns the rows of today's defectors (not yet freed)."""
     act = table.active
-    table.satisfaction += (table.baseline - table.satisfaction) / b.satisfaction_memory_days
-    np.clip(table.satisfaction, 0.0, 10.0, out=table.satisfaction)
+    sat = table.satisfaction
+    step = np.subtract(table.baseline, sat)
+    step *= 1.0 / b.satisfaction_memory_days
+    sat += step
+    np.clip(sat, 0.0, 10.0, out=sat)
     table.failures *= np.exp(-1.0 / b.failure_memory_days)
-    table.tenure[act] += 1.0
-    hazard = (
-        b.churn_rate_annual
-        / 365.0
-        * np.exp(b.churn_satisfaction_slope * (7.0 - table.satisfaction))
-        * (1.0 + b.failure_memory_effect * table.failures)
-    )
-    return np.flatnonzero(act & (rng.random(table.size) < hazard))
+    table.tenure += act  # +1 day for active rows; free rows are reset when reused
+    # hazard = rate/365 * exp(slope * (7 - s)) * (1 + effect * failures), in one buffer
+    hazard = np.multiply(sat, -b.churn_satisfaction_slope, out=step)
+    hazard += 7.0 * b.churn_satisfaction_slope
+    np.exp(hazard, out=hazard)
+    hazard *= b.churn_rate_annual / 365.0
+    hazard *= 1.0 + b.failure_memory_effect * table.failures
+    return np.flatnonzero(act & (rng.random(table.size, dtype=np.float32) < hazard))
 
 
 @dataclass

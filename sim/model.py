@@ -381,7 +381,7 @@ class ServiceModel(mesa.Model):
             stress_mean=float(staff.stress[act].mean()) if act.any() else np.nan,
             skill_mean=float(staff.skill[act].mean()) if act.any() else np.nan,
             enps=survey.nps(self.survey_answers_employees()[act]),
-            nps=survey.nps(self.survey_answers_customers()[c.active]),
+            nps=survey.nps(survey.answers(c.satisfaction[c.active], c.recommend_bias[c.active])),
             csat_mean=float(c.satisfaction[c.active].mean()) if c.active.any() else np.nan,
         )
 

@@ -115,10 +115,14 @@ def population_frames(model: ServiceModel) -> tuple[pd.DataFrame, pd.DataFrame]:
     return employees, customers
 
 
-def write_outputs(model: ServiceModel, outdir: Path, labels: dict[str, Any]) -> dict[str, Any]:
-    """Write every result file of a finished run; return the summary."""
-    from sim.plots import kpi_figure
+def write_outputs(
+    model: ServiceModel, outdir: Path, labels: dict[str, Any], *, figure: bool = True
+) -> dict[str, Any]:
+    """Write every result file of a finished run; return the summary.
 
+    `figure=False` skips kpis.png (importing matplotlib and drawing it is most of the cost of
+    writing a run: sweeps and units studies that never look at one run's figure should skip it).
+    """
     outdir.mkdir(parents=True, exist_ok=True)
     ts = model.timeseries()
     employees, customers = population_frames(model)
@@ -127,7 +131,10 @@ def write_outputs(model: ServiceModel, outdir: Path, labels: dict[str, Any]) -> 
     _atomic(outdir / "employees.parquet", lambda p: employees.to_parquet(p, index=False))
     _atomic(outdir / "customers.parquet", lambda p: customers.to_parquet(p, index=False))
     _atomic(outdir / "surveys.parquet", lambda p: surveys.to_parquet(p, index=False))
-    _atomic(outdir / "kpis.png", lambda p: kpi_figure(ts, p, title=_title(labels)))
+    if figure:
+        from sim.plots import kpi_figure
+
+        _atomic(outdir / "kpis.png", lambda p: kpi_figure(ts, p, title=_title(labels)))
     summary = {**summarise(ts), **labels, "days": int(len(ts))}
     text = json.dumps(summary, indent=2, sort_keys=True, allow_nan=True) + "\n"
     _atomic(outdir / "summary.json", lambda p: p.write_text(text))

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 
 @dataclass(frozen=True)
@@ -75,13 +75,15 @@ def _erlang_a_integer(
     m = np.arange(1, tail_len + 1)
     log_tail = log_head[-1] + np.concatenate(([0.0], np.cumsum(np.log(lam / (theta * (x + m))))))
     log_pi = np.concatenate((log_head[:-1], log_tail))
-    log_pi -= special.logsumexp(log_pi)
-    pi = np.exp(log_pi)
+    pi = np.exp(log_pi - log_pi.max())  # normalised below: logsumexp without its overhead
+    pi /= pi.sum()
     pi_head, pi_tail = pi[:servers], pi[servers:]  # tail[k]: n + k in system, k waiting ahead
     k = np.arange(pi_tail.size)
     served = x / (x + k + 1)
     c = np.exp(-theta * target_wait)
-    served_in_time = served * stats.beta.sf(c, x + 1, k + 1)
+    # The Beta(x + 1, k + 1) survival function at c, as the bare ufunc (stats.beta.sf costs
+    # about 1.5 ms of argument checking per call, twice a day).
+    served_in_time = served * special.betaincc(x + 1, k + 1, c)
     p_wait = float(pi_tail.sum())
     service_level = float(pi_head.sum() + (pi_tail * served_in_time).sum())
     abandon = float((pi_tail * (1.0 - served)).sum())

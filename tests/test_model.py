@@ -56,18 +56,22 @@ def test_books_balance_over_a_year(small_config):
 
 
 def test_quitters_leave_empty_desks_until_the_hiring_lag_is_over(small_config):
-    model = ServiceModel(small_config("policy.hiring_lag_days=40", "scenario=cost_cutting"))
-    quit_day = {}
-    for _ in range(200):
+    model = ServiceModel(
+        small_config("org.employees=25", "scenario=cost_cutting", "policy.hiring_lag_days=40")
+    )
+    quit_day, refills = {}, []
+    for _ in range(400):
         before = model.staff.active.copy()
         model.step()
-        for seat in np.flatnonzero(before & ~model.staff.active):
+        now = model.staff.active[: before.size]  # new desks may have been added
+        for seat in np.flatnonzero(before & ~now):
             quit_day[seat] = model.day
-        for seat in np.flatnonzero(~before & model.staff.active):
+        for seat in np.flatnonzero(~before & now):
             if seat in quit_day:
-                # cost_cutting presets 60 days; a command-line override beats a preset.
-                assert model.day - quit_day.pop(seat) >= 40
-    assert model.totals["hires"] > 0
+                refills.append(model.day - quit_day.pop(seat))
+    # cost_cutting presets 60 days; a command-line override beats a preset.
+    assert refills, "no desk was refilled: the test saw nothing"
+    assert min(refills) >= 40
 
 
 def test_new_hires_train_before_taking_contacts(small_config):
