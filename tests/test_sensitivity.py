@@ -1,0 +1,136 @@
+"""sim-sensitivity end to end at a tiny size, and its refusal of bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+
+from sim.analysis.sensitivity import settings_from
+from sim.cli import CONFIG_DIR
+from sim.config import RANGES, ConfigError, to_dataclass
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent / "sim-sensitivity"
+TINY = [
+    "org.employees=5",
+    "org.customers=2000",
+    "days=60",
+    "experiment.window_days=60",
+    "experiment.jobs=2",
+    "experiment.parameters=[policy.pay_level,policy.script_strictness,behaviour.driver_weight]",
+]
+KPIS = {"profit", "nps", "employee_turnover_annual"}
+
+
+def run(args: list[str], outdir: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(BIN), *args, f"hydra.run.dir={outdir}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_morris_ranks_pay_first_for_profit_and_writes_every_output(tmp_path):
+    res = run([*TINY, "experiment.trajectories=2", "experiment.noise_seeds=2"], tmp_path)
+    assert res.returncode == 0, res.stderr[-2000:]
+    idx = pd.read_csv(tmp_path / "indices.csv")
+    assert set(idx["kpi"]) == KPIS
+    assert set(idx["index"]) == {"mu_star", "mu", "sigma"}
+    assert len(idx) == 3 * 3 * 3  # kpis x parameters x indices
+    mu_star = idx[idx["index"] == "mu_star"]
+    assert np.isfinite(mu_star[["value", "conf", "ci_low", "ci_high"]]).all().all()
+    assert (mu_star["value"] >= 0).all()
+    assert (idx[idx["index"] == "sigma"]["value"] >= 0).all()
+    # Pay is the largest cost a 60-day run can move: it must rank first for profit, and
+    # raising it must lower profit (mu < 0), by about 5 agents x 36,000 x 0.5 a year at most.
+    profit = idx[idx["kpi"] == "profit"].set_index(["parameter", "index"])["value"]
+    assert (
+        mu_star[mu_star["kpi"] == "profit"].set_index("parameter")["rank"]["policy.pay_level"] == 1
+    )
+    assert -200_000 < profit["policy.pay_level", "mu"] < 0
+    runs = pd.read_parquet(tmp_path / "runs.parquet")
+    assert len(runs) == (3 + 1) * 2  # (parameters + 1) x trajectories
+    assert runs["policy.pay_level"].between(0.8, 1.3).all()
+    assert runs["behaviour.driver_weight"].between(8.5 * 0.5, 8.5 * 1.5).all()
+    assert runs["nps"].between(-100, 100).all()
+    for kpi in KPIS:
+        png = tmp_path / f"sensitivity_{kpi}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5_000
+    assert "policy.pay_level" in res.stdout and "mu_star" in res.stdout
+
+
+def test_sobol_gives_first_order_and_total_indices(tmp_path):
+    args = [
+        *TINY,
+        "method=sobol",
+        "experiment.samples=8",
+        "experiment.noise_seeds=0",
+        "experiment.jobs=1",
+    ]
+    args[-1] = "experiment.parameters=[policy.pay_level,policy.script_strictness]"
+    res = run(args, tmp_path)
+    assert res.returncode == 0, res.stderr[-2000:]
+    idx = pd.read_csv(tmp_path / "indices.csv")
+    assert set(idx["index"]) == {"S1", "ST"}
+    assert np.isfinite(idx["value"]).all()
+    # Bootstrap intervals of a near-constant KPI (turnover of 5 people in 60 days) may be NaN.
+    assert np.isfinite(idx[idx["kpi"] != "employee_turnover_annual"]["conf"]).all()
+    assert len(pd.read_parquet(tmp_path / "runs.parquet")) == 8 * (2 + 2)
+    st = idx[(idx["index"] == "ST") & (idx["kpi"] == "profit")].set_index("parameter")["value"]
+    assert st["policy.pay_level"] > st["policy.script_strictness"]
+    assert (tmp_path / "sensitivity_profit.png").stat().st_size > 5_000
+
+
+def compose_study(*overrides: str):
+    """Compose configs/sensitivity.yaml as the command does and read its settings."""
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose("sensitivity", overrides=list(overrides))
+    return settings_from(cfg, to_dataclass(cfg))
+
+
+def test_default_settings_vary_every_lever_within_the_schema():
+    s = compose_study()
+    keys = [p.key for p in s.parameters]
+    assert {k for k in RANGES if k.startswith("policy.")} <= set(keys)
+    for p in s.parameters:
+        lo, hi = RANGES[p.key]
+        assert lo <= p.lo < p.hi <= hi, p
+        if p.key.startswith("behaviour."):  # +-50% of the default, clipped to the schema
+            assert p.lo == pytest.approx(max(lo, 0.5 * p.base))
+            assert p.hi == pytest.approx(min(hi, 1.5 * p.base))
+
+
+@pytest.mark.parametrize(
+    ("override", "named"),
+    [
+        ("experiment.parameters=[policy.pay_levle]", "experiment.parameters"),
+        ("experiment.method=fast", "experiment.method"),
+        ("experiment.kpis=[profits]", "experiment.kpis"),
+        ("experiment.bounds.policy.pay_level=[0.1,1.0]", "experiment.bounds.policy.pay_level"),
+        ("experiment.samples=48", "experiment.samples"),
+    ],
+)
+def test_bad_settings_name_the_key(override, named):
+    extra = ["experiment.method=sobol"] if "samples" in override else []
+    with pytest.raises(ConfigError) as err:
+        compose_study(override, *extra)
+    assert err.value.key == named
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path):
+    res = run(["experiment.parameters=[policy.pay_levle]"], tmp_path)
+    assert res.returncode == 2, res.stderr[-2000:]
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:")
+    assert "did you mean policy.pay_level" in lines[0]
+    assert not (tmp_path / "indices.csv").exists()
