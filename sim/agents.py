@@ -1,6 +1,7 @@
 """Mesa agents: one per employee and one per customer, each a window onto a row of the arrays.
 
-The day's arithmetic runs over whole populations in `population.py`; these agents let a user
+The day's arithmetic runs over whole populations in `population.py`; the `Manager` reads the
+surveys and moves the levers. The person agents let a user
 look at (and change) one person: `model.agents_by_type[Employee]`, `emp.engagement`,
 `cust.satisfaction = 4.0`. Their attributes read and write the arrays directly, so what an
 agent shows is always the model's current state.
@@ -11,6 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import mesa
+
+from sim import management
 
 if TYPE_CHECKING:
     from sim.model import ServiceModel
@@ -73,3 +76,38 @@ class Customer(_RowAgent):
     def nps_answer(self) -> int:
         """How likely (0-10) this customer would recommend the firm."""
         return int(self.model.survey_answers_customers()[self.row])
+
+
+class Manager(mesa.Agent):
+    """Management: reads the surveys and the books every review and moves levers, with a lag.
+
+    The rule is `config.management.rule` (see sim/management.py); with `none` it only watches.
+    """
+
+    model: ServiceModel
+
+    def __init__(self, model: ServiceModel) -> None:
+        super().__init__(model)
+        self.pending: list[management.Decision] = []
+        self.decisions: list[management.Decision] = []
+
+    def review(self) -> None:
+        """Read the last two cycles and queue the rule's decision for after the lag."""
+        cfg = self.model.config.management
+        reading = management.reading_from(self.model.history, cfg.review_days)
+        if reading is None:
+            return
+        reason, changes = management.decide(reading, self.model.policy, self.model.org, cfg)
+        if changes:
+            day = self.model.day
+            decision = management.Decision(day, day + cfg.lag_days, reason, changes)
+            self.pending.append(decision)
+            self.decisions.append(decision)
+
+    def act(self) -> None:
+        """Put into force the decisions whose lag is over."""
+        due = [d for d in self.pending if d.effective_day <= self.model.day]
+        for decision in due:
+            for lever, value in decision.changes.items():
+                setattr(self.model.policy, lever, value)
+            self.pending.remove(decision)

@@ -11,7 +11,7 @@ import sys
 from dataclasses import MISSING, fields
 from pathlib import Path
 
-from sim.config import BehaviourConfig, OrgConfig, PolicyConfig, SimConfig
+from sim.config import BehaviourConfig, ManagementConfig, OrgConfig, PolicyConfig, SimConfig
 
 BEGIN = "<!-- BEGIN GENERATED PARAMETER TABLES (python -m sim.docs) -->"
 END = "<!-- END GENERATED PARAMETER TABLES -->"
@@ -22,6 +22,7 @@ SECTIONS = (
     ("Organisation (`org.*`, preset `org=call_centre`)", "org.", OrgConfig),
     ("Management levers (`policy.*`, preset `scenario=baseline`)", "policy.", PolicyConfig),
     ("Behaviour (`behaviour.*`, shared by every scenario)", "behaviour.", BehaviourConfig),
+    ("Management as an agent (`management.*`)", "management.", ManagementConfig),
 )
 
 

@@ -10,6 +10,8 @@ and Customer agents are Mesa agents that look at one row of those arrays.
 
 from __future__ import annotations
 
+import copy
+from dataclasses import asdict
 from typing import Any
 
 import mesa
@@ -27,7 +29,7 @@ from sim import (
     survey,
     workforce,
 )
-from sim.agents import Customer, Employee
+from sim.agents import Customer, Employee, Manager
 from sim.config import SimConfig
 from sim.population import CustomerTable, EmployeeTable
 
@@ -45,7 +47,9 @@ class ServiceModel(mesa.Model):
     def __init__(self, config: SimConfig | None = None, *, rng: int | None = None) -> None:
         config = config if config is not None else SimConfig()
         super().__init__(rng=config.seed if rng is None else rng)
-        self.config = config
+        # A copy: management and the dashboard change the policy of a running model, and the
+        # caller's config must not change with it.
+        self.config = config = copy.deepcopy(config)
         self.org, self.policy, self.behaviour = config.org, config.policy, config.behaviour
         self.day = 0
         self.effort = 1.0  # share of the standard handle time given today (standards.py)
@@ -77,6 +81,7 @@ class ServiceModel(mesa.Model):
         self.today: dict[str, float] = {}
         self.history: list[dict[str, float]] = []
         self.survey_rows: list[dict[str, Any]] = []
+        self.manager = Manager(self)
 
     # ---- agents over rows -------------------------------------------------------------
     def _seat_agent(self, seat: int) -> None:
@@ -111,6 +116,7 @@ class ServiceModel(mesa.Model):
     def step(self) -> None:
         """One day."""
         t: dict[str, float] = {"day": self.day + 1}
+        self.manager.act()
         contacts = demand.todays_contacts(
             self.rng, self.customers, self.day, self.org.complex_share, self.demand_factor
         )
@@ -126,8 +132,11 @@ class ServiceModel(mesa.Model):
                 self.rng, self.day, self.staff, self.customers, self.org.teams
             )
             self._review_headcount()
+        t.update({f"lever_{k}": float(v) for k, v in asdict(self.policy).items()})
         self.today = t
         self.history.append(t)
+        if self.day % self.config.management.review_days == 0:
+            self.manager.review()
 
     def timeseries(self) -> pd.DataFrame:
         """One row per simulated day, one column per KPI."""

@@ -1,0 +1,113 @@
+"""Management as an agent: each rule acts on what it reads, with its lag, inside its budget."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import run_cli
+
+from sim.config import ManagementConfig, OrgConfig, PolicyConfig, SimConfig
+from sim.management import Reading, decide
+from sim.model import ServiceModel
+
+DRIVERS = {"want": 0.5, "know": 0.6, "can": 0.4, "feel": 0.2}
+
+
+def reading(**kw) -> Reading:
+    base = dict(
+        day=182,
+        profit=100.0,
+        profit_before=100.0,
+        enps=-20.0,
+        enps_before=-20.0,
+        nps=0.0,
+        nps_before=0.0,
+        drivers=DRIVERS,
+    )
+    return Reading(**{**base, **kw})
+
+
+def rule(name: str, **kw) -> ManagementConfig:
+    return ManagementConfig(rule=name, **kw)
+
+
+def test_cost_focused_cuts_only_when_profit_dips():
+    policy, org = PolicyConfig(), OrgConfig()
+    reason, changes = decide(reading(profit=90.0), policy, org, rule("cost_focused"))
+    assert changes["staffing_level"] < policy.staffing_level
+    assert changes["training"] < policy.training
+    assert changes["productivity_pressure"] > policy.productivity_pressure
+    assert "profit fell" in reason
+    assert decide(reading(profit=110.0), policy, org, rule("cost_focused"))[1] == {}
+
+
+def test_people_driven_fixes_the_weakest_driver_first():
+    policy, org = PolicyConfig(), OrgConfig()
+    reason, changes = decide(reading(), policy, org, rule("people_driven"))
+    assert changes == {"leadership_consistency": pytest.approx(0.6)}  # feel is weakest
+    assert "feel" in reason
+    # A lever at the end of its range gives way to the driver's next lever.
+    policy.leadership_consistency = 1.0
+    _, changes = decide(reading(), policy, org, rule("people_driven"))
+    assert changes == {"development": pytest.approx(policy.development + 0.1)}
+
+
+def test_people_driven_stays_inside_the_budget():
+    policy, org = PolicyConfig(), OrgConfig()
+    tight = rule("people_driven", budget_per_employee_year=1.0)
+    reason, changes = decide(reading(), policy, org, tight)
+    # Loosening scripts costs no programme money; it is the one measure that fits.
+    assert set(changes) <= {"script_strictness", "recovery_authority", "internal_service"}
+    assert not {"leadership_consistency", "development", "training"} & set(changes)
+
+
+def test_balanced_acts_on_the_measure_that_fell_most():
+    policy, org = PolicyConfig(), OrgConfig()
+    cfg = rule("balanced")
+    _, money = decide(reading(profit=50.0), policy, org, cfg)
+    assert set(money) == {"productivity_pressure"}  # no layoffs under a balanced rule
+    reason, people = decide(reading(enps=-40.0), policy, org, cfg)
+    assert "employee" in reason and people
+    assert decide(reading(profit=120.0, nps=5.0), policy, org, cfg)[1] == {}
+
+
+@pytest.mark.parametrize("name", ["cost_focused", "people_driven", "balanced"])
+def test_decisions_take_effect_after_the_lag(name):
+    cfg = SimConfig(days=500, progress=False)
+    cfg.org.employees, cfg.org.customers = 10, 8000
+    cfg.management.rule, cfg.management.lag_days = name, 45
+    model = ServiceModel(cfg)
+    for _ in range(cfg.days):
+        model.step()
+    ts = model.timeseries().set_index("day")
+    decided = [d for d in model.manager.decisions if d.effective_day < cfg.days]
+    assert decided, f"{name} made no decision in {cfg.days} days"
+    for d in decided:
+        assert d.effective_day == d.day + 45
+        for lever, value in d.changes.items():
+            col = ts[f"lever_{lever}"]
+            # Unchanged through the lag (reviews are 91 days apart, the lag 45), then the new value.
+            before = col.loc[d.day]
+            assert value != pytest.approx(before)
+            assert col.loc[d.effective_day] == pytest.approx(before)
+            assert col.loc[d.effective_day + 1] == pytest.approx(value)
+    assert model.config.policy is not cfg.policy  # the caller's config is never changed
+    assert cfg.policy.script_strictness == SimConfig().policy.script_strictness
+
+
+def test_without_a_rule_the_levers_never_move():
+    cfg = SimConfig(days=400, progress=False)
+    cfg.org.employees, cfg.org.customers = 8, 6000
+    model = ServiceModel(cfg)
+    for _ in range(cfg.days):
+        model.step()
+    levers = model.timeseries().filter(like="lever_")
+    assert (levers.nunique() == 1).all()
+    assert model.manager.decisions == []
+
+
+def test_unknown_rule_is_refused_in_one_line(tmp_path):
+    res = run_cli("sim-run", "management.rule=chaos", "days=5", f"hydra.run.dir={tmp_path}")
+    assert res.returncode == 2
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "management.rule" in lines[0] and "chaos" in lines[0]
+    assert "people_driven" in lines[0]
