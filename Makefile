@@ -15,11 +15,14 @@ find_python = $(shell \
       command -v "$$c" 2>/dev/null || echo "$$c"; break; fi; \
   done)
 
-.PHONY: run test lint format demo bench venv clean help
+VENV_L := .venv-launchers
+
+.PHONY: run test test-launchers lint format demo bench venv clean help
 
 help:
 	@echo "make run    set up .venv and run a scenario comparison on defaults"
 	@echo "make test   set up .venv and run the whole test suite"
+	@echo "make test-launchers  the Ray and submitit launcher tests, in .venv-launchers"
 	@echo "make demo   start the workshop dashboard"
 	@echo "make bench  time the simulator (benchmarks/)"
 	@echo "make lint   ruff check + format check"
@@ -36,11 +39,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
 	@touch $(STAMP)
 
+# The main job: every scenario against the baseline, on a small organisation (~2 minutes).
 run: $(STAMP)
-	$(BIN)/sim-run
+	$(BIN)/sim-compare experiment=quick
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+# The Ray and submitit launchers live in their own venv: hydra-ray-launcher pins
+# cloudpickle<3, which the main environment's joblib does not want.
+test-launchers: $(STAMP)
+	@[ -x $(VENV_L)/bin/python ] || "$(call find_python)" -m venv $(VENV_L)
+	$(VENV_L)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV_L)/bin/python -m pip install --quiet -e ".[dev,ray,slurm]"
+	SIM_REQUIRE_LAUNCHERS=1 $(VENV_L)/bin/python -m pytest -p no:cacheprovider tests/test_launchers.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -57,4 +69,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) experiments/outputs .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VENV_L) experiments/outputs .pytest_cache .ruff_cache
