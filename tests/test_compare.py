@@ -210,7 +210,7 @@ def test_quick_experiment_is_a_small_compare():
     assert full.experiment.replications == 20 and full.experiment.scenarios is None
     assert full.org.employees == 50 and full.progress is False
     assert quick.experiment.replications == 5
-    assert (quick.org.employees, quick.org.customers, quick.days) == (10, 10_000, 730)
+    assert (quick.org.employees, quick.org.customers, quick.days) == (20, 17_000, 730)
     assert list(quick.experiment.kpis) == list(full.experiment.kpis)
 
 
