@@ -6,6 +6,7 @@ import logging
 import os
 import re
 import sys
+import traceback
 from collections.abc import Callable
 from dataclasses import fields, is_dataclass
 from pathlib import Path
@@ -99,6 +100,14 @@ def guarded(entry: Callable[[], object]) -> None:
         sys.exit(EXIT_BAD_INPUT)
     except FileNotFoundError as ex:
         print(f"error: file not found: {ex.filename}", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+    except ValueError as ex:
+        # Hydra reports misused command-line flags (e.g. -m with --cfg) as a ValueError from
+        # its own code; anything raised elsewhere is a bug and keeps its traceback.
+        frames = traceback.extract_tb(ex.__traceback__)
+        if not frames or f"{os.sep}hydra{os.sep}" not in frames[-1].filename:
+            raise
+        print(f"error: {ex}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
 
 

@@ -83,3 +83,10 @@ def test_bad_input_is_one_line_exit_2_and_no_results(tmp_path, override, must_sa
         assert word in lines[0], lines[0]
     results = [p.name for p in out.glob("*")] if out.exists() else []
     assert not {"summary.json", "timeseries.parquet", "kpis.png"} & set(results)
+
+
+def test_misused_hydra_flags_are_one_line_too(tmp_path):
+    res = run_cli("sim-run", "-m", "seed=0,1", "--cfg", "hydra", f"hydra.sweep.dir={tmp_path}")
+    assert res.returncode == 2
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "--cfg" in lines[0]
