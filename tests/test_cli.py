@@ -86,7 +86,7 @@ def test_bad_input_is_one_line_exit_2_and_no_results(tmp_path, override, must_sa
 
 
 def test_misused_hydra_flags_are_one_line_too(tmp_path):
-    res = run_cli("sim-run", "-m", "seed=0,1", "--cfg", "hydra", f"hydra.sweep.dir={tmp_path}")
+    res = run_cli("sim-run", "-m", "seed=0,1", f"hydra.sweep.dir={tmp_path}", "--cfg", "hydra")
     assert res.returncode == 2
     lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: ") and "--cfg" in lines[0]
