@@ -1,0 +1,192 @@
+"""Validation, short version: every check of `sim-validate` at the quick size, asserting the
+direction each published figure gives (sizes too small for the full verdicts; the full command
+writes docs/VALIDATION.md). The quick suite runs once for the module (two processes)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from conftest import run_cli
+
+from sim.validation import CHECKS, QUICK, run_checks
+from sim.validation.report import render
+from sim.validation.stats import (
+    DIRECTION,
+    FAIL,
+    PASS,
+    UNSURE,
+    Estimate,
+    corr_ci,
+    mean_ci,
+    number_verdict,
+    range_verdict,
+    sign_verdict,
+)
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    images = tmp_path_factory.mktemp("img")
+    results, timings = run_checks(list(CHECKS), QUICK, jobs=2, progress=False, image_dir=images)
+    return {r.name: r for r in results}, timings, images
+
+
+def values(quick, name):
+    return quick[0][name].values
+
+
+# ---- the statistics the verdicts rest on ----------------------------------------------------
+def test_verdicts_are_taken_on_the_interval_not_the_point():
+    assert range_verdict(Estimate(0.3, 0.26, 0.34, 6), 0.25, 0.50) == PASS
+    assert range_verdict(Estimate(0.3, 0.20, 0.40, 6), 0.25, 0.50) == UNSURE
+    assert range_verdict(Estimate(0.6, 0.55, 0.65, 6), 0.25, 0.50) == FAIL
+    assert sign_verdict(Estimate(-0.1, -0.2, -0.01, 6), -1) == PASS
+    assert sign_verdict(Estimate(0.1, 0.01, 0.2, 6), -1) == FAIL
+    # Right sign, published number missed: direction only.
+    assert number_verdict(Estimate(0.05, 0.04, 0.06, 6), 0.10, 0.20, +1) == DIRECTION
+
+
+def test_intervals_cover_the_truth_at_about_95_percent():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    hits = sum((e := mean_ci(rng.normal(1.0, 2.0, 6))).lo <= 1.0 <= e.hi for _ in range(2000))
+    assert 0.93 < hits / 2000 < 0.97
+    r = corr_ci(*rng.multivariate_normal([0, 0], [[1, -0.5], [-0.5, 1]], 400).T)
+    assert r.lo < -0.5 < r.hi
+
+
+# ---- the quick suite: one run of every check --------------------------------------------------
+def test_every_check_gives_a_figure_and_a_verdict(quick):
+    results, timings, images = quick
+    assert set(results) == set(CHECKS)
+    for r in results.values():
+        assert r.verdict in (PASS, FAIL, DIRECTION, UNSURE)
+        assert r.model and r.published and r.source
+    assert (images / "learning_curve.png").stat().st_size < 150_000
+    # Runs shared between checks are done once.
+    assert timings["runs"] < sum(r.runs for r in results.values())
+
+
+def test_envelope_turnover_training_learning_and_replacement_cost(quick):
+    assert 0.1 < values(quick, "turnover")["turnover"] < 1.5
+    assert 28 <= values(quick, "initial_training")["lag_days"] <= 35
+    assert 0.45 < values(quick, "learning_curve")["ratio"] < 0.65
+    assert 2.5 < values(quick, "replacement_cost")["months"] < 5.5
+    assert 5.5 < values(quick, "work_happiness")["work_happiness"] < 8.5
+
+
+def test_more_service_needs_more_servers_and_abandonment_follows_erlang_a(quick):
+    assert values(quick, "service_level")["extra_a"] > 0
+    assert abs(values(quick, "erlang")["abandon_gap"]) < 0.01
+
+
+def test_market_orientation_lifts_work_happiness_and_top_scores(quick):
+    v = values(quick, "market_orientation")
+    assert v["wh_hi"] > v["wh_lo"] + 0.8
+    assert v["share_hi"] > v["share_lo"]
+
+
+def test_loosened_scripts_grow_revenue_and_lift_csat_at_about_the_same_handle_time(quick):
+    assert values(quick, "autonomy")["growth_diff"] > 0
+    v = values(quick, "discretion")
+    assert v["csat_diff"] > 0
+    assert abs(v["handle_change"]) < 0.1
+
+
+def test_strict_scripts_hurt_customised_needs_more_than_standard_ones(quick):
+    v = values(quick, "scripting")
+    assert v["exp_cx"] < 0
+    assert abs(v["exp_std"]) < abs(v["exp_cx"])
+
+
+def test_loosening_scripts_gains_after_the_transition(quick):
+    v = values(quick, "script_transition")
+    assert v["after"] > 0
+    assert v["dip"] < v["after"]
+
+
+def test_stress_goes_with_worse_service_and_positivity_with_better(quick):
+    assert values(quick, "burnout")["r"] < 0
+    v = values(quick, "contagion")
+    assert v["positivity_coef"] > 0
+    assert v["r_engagement"] > 0
+
+
+def test_top_box_customers_stay_more_often(quick):
+    assert values(quick, "convex_loyalty")["ratio"] > 1.0
+
+
+def test_iceberg_word_of_mouth_and_nps_reporting(quick):
+    assert 0.35 < values(quick, "complaint_iceberg")["share"] < 0.65
+    assert 1.7 < values(quick, "wom_asymmetry")["ratio"] < 2.3
+    assert values(quick, "nps_definition")["gap"] < 1e-9
+    v = values(quick, "nps_not_growth")
+    assert v["nps_shift"] > 10
+    assert v["revenue_gap"] == 0
+
+
+def test_quick_recovery_keeps_more_customers_and_the_paradox_is_for_a_first_failure(quick):
+    v = values(quick, "complaint_resolution")
+    assert v["quick"] > v["slow"]
+    p = values(quick, "recovery_paradox")
+    assert p["first"] > p["second"]
+    assert p["first"] > p["slow"]
+    assert values(quick, "ritz_budget")["share"] < 0.10
+
+
+def test_units_chain_runs_positive_from_impression_to_growth(quick):
+    slopes = values(quick, "sears_chain")["slopes"]
+    assert slopes["impression p1 -> revenue growth p2/p1"] > 0
+    assert all(math.isfinite(s) for s in slopes.values())
+
+
+def test_fewer_defections_cut_churn_and_cost_cutting_loses_customers(quick):
+    assert values(quick, "retention_leverage")["churn_cut"] > 0
+    v = values(quick, "cycle_of_failure")
+    assert v["csat"] < 0
+    assert v["churn"] > 0
+
+
+def test_failing_start_and_drifting_standards_act_as_built(quick):
+    assert values(quick, "failure_vs_success")["wh_gap_month1"] < 0
+    v = values(quick, "quality_erosion")
+    # During the surge the floor gives less time; only drifting standards lower the norm.
+    assert v["effort_drift_surge"] < v["effort_drift_no_surge"]
+    assert v["norm_min_drift_surge"] < v["norm_min_held_surge"] == 1.0
+
+
+def test_report_names_date_commit_and_every_check(quick):
+    results, timings, _ = quick
+    text = render(list(results.values()), QUICK, timings, command="sim-validate --quick")
+    assert "from commit" in text and "Summary:" in text
+    for name in CHECKS:
+        assert f"### {name}" in text
+
+
+# ---- the command -----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--checks", "turnover,nope"], "'nope' is not a check"),
+        (["--replications", "0"], "--replications=0"),
+        (["--jobs", "0"], "--jobs=0"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args, words):
+    res = run_cli("sim-validate", *args)
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0]
+
+
+def test_cli_writes_the_report(tmp_path):
+    out = tmp_path / "V.md"
+    res = run_cli(
+        "sim-validate", "--quick", "--checks", "nps_definition", "--replications", "1",
+        "--jobs", "1", "--no-progress", "--out", str(out),
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    text = out.read_text()
+    assert "| [nps_definition]" in text and "pass" in text
