@@ -29,8 +29,7 @@ from hydra import compose
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from experiments.sensitivity import expand_shortcuts
-from sim.cli import CONFIG_DIR, group_options, guarded, quiet_libraries, refuse
+from sim.cli import CONFIG_DIR, expand_shortcuts, group_options, guarded, quiet_libraries, refuse
 from sim.config import ConfigError, SimConfig, to_dataclass
 
 SHORTCUTS = ("replications", "workers", "scenarios")
@@ -55,7 +54,7 @@ def settings_from(cfg: DictConfig) -> Settings:
     Raises:
         ConfigError: an unknown scenario or KPI, or a count or level out of range.
     """
-    from sim.analysis.sensitivity import jobs_setting
+    from sim.analysis.parallel import workers_setting
     from sim.analysis.stats import DIRECTION
 
     exp = OmegaConf.to_container(cfg.experiment, resolve=True) if cfg.experiment else None
@@ -97,7 +96,7 @@ def settings_from(cfg: DictConfig) -> Settings:
         scenarios=tuple(names),
         baseline=baseline,
         replications=reps,
-        workers=jobs_setting(exp.get("workers"), "experiment.workers"),
+        workers=workers_setting(exp.get("workers")),
         conf_level=float(conf),
         window_days=window,
         kpis=tuple(dict.fromkeys(kpis)),
@@ -145,8 +144,8 @@ def run_study(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run every scenario x seed in parallel; write and return the comparison and economics."""
     from sim.analysis.economics import economics_table
+    from sim.analysis.parallel import parallel_map
     from sim.analysis.report import write_report
-    from sim.analysis.sensitivity import parallel_map
     from sim.analysis.stats import compare_table
 
     outdir.mkdir(parents=True, exist_ok=True)
@@ -161,7 +160,7 @@ def run_study(
     results = parallel_map(
         run_one,
         tasks,
-        jobs=settings.workers,
+        workers=settings.workers,
         desc=f"{len(order)} scenarios x {len(seeds)} seeds",
         progress=progress,
     )

@@ -17,16 +17,11 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from sim.cli import CONFIG_DIR, guarded, quiet_libraries, refuse
+from sim.cli import CONFIG_DIR, expand_shortcuts, guarded, quiet_libraries, refuse
 from sim.config import ConfigError, to_dataclass
 
 # Top-level shortcuts for experiment settings: `method=sobol` means `experiment.method=sobol`.
-SHORTCUTS = ("method", "trajectories", "samples", "jobs")
-
-
-def expand_shortcuts(argv: list[str], names: tuple[str, ...]) -> list[str]:
-    """Rewrite `name=value` into `experiment.name=value` for the given setting names."""
-    return [f"experiment.{a}" if a.split("=", 1)[0] in names and "=" in a else a for a in argv]
+SHORTCUTS = ("method", "trajectories", "samples", "workers")
 
 
 @hydra.main(config_path=str(CONFIG_DIR), config_name="sensitivity", version_base="1.3")

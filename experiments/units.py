@@ -17,11 +17,10 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from experiments.sensitivity import expand_shortcuts
-from sim.cli import CONFIG_DIR, guarded, quiet_libraries, refuse
+from sim.cli import CONFIG_DIR, expand_shortcuts, guarded, quiet_libraries, refuse
 from sim.config import ConfigError, to_dataclass
 
-SHORTCUTS = ("units", "jobs")
+SHORTCUTS = ("units", "workers")
 
 
 @hydra.main(config_path=str(CONFIG_DIR), config_name="units", version_base="1.3")

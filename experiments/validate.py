@@ -6,7 +6,7 @@
 
 Each check is a small experiment (sim/validation/checks.py); distinct runs are done once, in
 parallel over processes, with a progress bar. Figures go to img/validation/ next to the report.
-Bad input (an unknown check, replications < 1, jobs < 1) is one line on stderr and exit code 2.
+Bad input (an unknown check, replications < 1, workers < 1) is one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -33,7 +33,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--checks", default="", help="comma-separated check names (default: all)")
     p.add_argument("--quick", action="store_true", help="small sizes and few seeds")
     p.add_argument("--replications", type=int, default=None, help="seeds per arm (default: size)")
-    p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument(
+        "--workers", type=int, default=None, help="worker processes (default: all cores)"
+    )
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="report path (markdown)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.add_argument(
@@ -48,14 +50,15 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         p.error(f"--checks: {bad[0]!r} is not a check: allowed {', '.join(names)}")
     if args.replications is not None and args.replications < 1:
         p.error(f"--replications={args.replications} is not allowed: an integer >= 1")
-    if args.jobs is not None and args.jobs < 1:
-        p.error(f"--jobs={args.jobs} is not allowed: an integer >= 1")
+    if args.workers is not None and args.workers < 1:
+        p.error(f"--workers={args.workers} is not allowed: an integer >= 1")
     args.names = chosen
     return args
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse(argv)
+    from sim.analysis.parallel import default_workers
     from sim.validation import CHECKS, FULL, QUICK, run_checks
     from sim.validation.report import render
 
@@ -63,18 +66,16 @@ def main(argv: list[str] | None = None) -> None:
         for name, c in CHECKS.items():
             print(f"{name:<22}{c.figure}")
         return
-    import os
-
     size = QUICK if args.quick else FULL
     if args.replications is not None:
         size = size.with_seeds(args.replications)
-    jobs = args.jobs or len(os.sched_getaffinity(0))
+    workers = args.workers or default_workers()
     out = Path(args.out)
     image_dir = out.parent / "img" / "validation"
     results, timings = run_checks(
         args.names,
         size,
-        jobs=jobs,
+        workers=workers,
         progress=not args.no_progress,
         image_dir=image_dir,
         cache=args.cache,

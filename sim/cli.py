@@ -117,6 +117,12 @@ def quiet_libraries() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+def expand_shortcuts(argv: list[str], names: tuple[str, ...]) -> list[str]:
+    """Rewrite `name=value` into `experiment.name=value`: a study command's own settings
+    (`sim-units units=50`) read as top-level keys on its command line."""
+    return [f"experiment.{a}" if "=" in a and a.split("=", 1)[0] in names else a for a in argv]
+
+
 def labels_from_hydra(cfg: DictConfig) -> dict[str, str]:
     """Labels for the outputs: which presets were chosen (only for naming, never for logic)."""
     choices = HydraConfig.get().runtime.choices

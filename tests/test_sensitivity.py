@@ -23,7 +23,7 @@ TINY = [
     "org.customers=2000",
     "days=60",
     "experiment.window_days=60",
-    "experiment.jobs=2",
+    "experiment.workers=2",
     "experiment.parameters=[policy.pay_level,policy.script_strictness,behaviour.driver_weight]",
 ]
 KPIS = {"profit", "nps", "employee_turnover_annual"}
@@ -74,7 +74,7 @@ def test_sobol_gives_first_order_and_total_indices(tmp_path):
         "method=sobol",
         "experiment.samples=8",
         "experiment.noise_seeds=0",
-        "experiment.jobs=1",
+        "experiment.workers=1",
     ]
     args[-1] = "experiment.parameters=[policy.pay_level,policy.script_strictness]"
     res = run(args, tmp_path)

@@ -46,7 +46,7 @@ def test_units_end_to_end_writes_one_finite_row_per_unit_and_the_chain(tmp_path)
         "experiment.period_days=60",
         "experiment.size.employees=5",
         "experiment.size.customers={min:1500,max:2500}",
-        "experiment.jobs=2",
+        "experiment.workers=2",
     ]
     res = run(args, tmp_path)
     assert res.returncode == 0, res.stderr[-2000:]
@@ -198,7 +198,7 @@ def test_lever_draws_are_seeded_and_inside_their_ranges():
         Lever("policy.pay_level", 0.9, 1.1, False),
         Lever("policy.hiring_lag_days", 14, 60, True),
     )
-    s = UnitSettings(20, levers, 10, (8000, 12000), 365, jobs=1, conf_level=0.95)
+    s = UnitSettings(20, levers, 10, (8000, 12000), 365, workers=1, conf_level=0.95)
     a, b, c = draw_units(s, 1), draw_units(s, 1), draw_units(s, 2)
     pd.testing.assert_frame_equal(a, b)
     assert not np.allclose(a["policy.pay_level"], c["policy.pay_level"])

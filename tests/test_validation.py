@@ -28,7 +28,7 @@ from sim.validation.stats import (
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory):
     images = tmp_path_factory.mktemp("img")
-    results, timings = run_checks(list(CHECKS), QUICK, jobs=2, progress=False, image_dir=images)
+    results, timings = run_checks(list(CHECKS), QUICK, workers=2, progress=False, image_dir=images)
     return {r.name: r for r in results}, timings, images
 
 
@@ -171,7 +171,7 @@ def test_report_names_date_commit_and_every_check(quick):
     [
         (["--checks", "turnover,nope"], "'nope' is not a check"),
         (["--replications", "0"], "--replications=0"),
-        (["--jobs", "0"], "--jobs=0"),
+        (["--workers", "0"], "--workers=0"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, words):
@@ -185,7 +185,7 @@ def test_cli_writes_the_report(tmp_path):
     out = tmp_path / "V.md"
     res = run_cli(
         "sim-validate", "--quick", "--checks", "nps_definition", "--replications", "1",
-        "--jobs", "1", "--no-progress", "--out", str(out),
+        "--workers", "1", "--no-progress", "--out", str(out),
     )  # fmt: skip
     assert res.returncode == 0, res.stderr
     text = out.read_text()

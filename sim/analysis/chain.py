@@ -39,7 +39,7 @@ from omegaconf import DictConfig, OmegaConf  # noqa: E402
 from scipy import stats  # noqa: E402
 from scipy.stats import qmc  # noqa: E402
 
-from sim.analysis.sensitivity import jobs_setting, parallel_map  # noqa: E402
+from sim.analysis.parallel import parallel_map, workers_setting  # noqa: E402
 from sim.config import RANGES, ConfigError, PolicyConfig, SimConfig, validate  # noqa: E402
 
 # Sears (Rucci, Kirn & Quinn 1998): +5 attitude -> +1.3 impression -> +0.5% revenue growth.
@@ -153,7 +153,7 @@ class UnitSettings:
     employees: int
     customers: tuple[int, int]
     period_days: int
-    jobs: int
+    workers: int
     conf_level: float
 
 
@@ -213,7 +213,7 @@ def settings_from(cfg: DictConfig, base: SimConfig) -> UnitSettings:
         employees=employees,
         customers=(int(c_lo), int(c_hi)),
         period_days=period,
-        jobs=jobs_setting(exp.get("jobs")),
+        workers=workers_setting(exp.get("workers")),
         conf_level=float(conf),
     )
 
@@ -296,7 +296,7 @@ def simulate_units(
     rows = parallel_map(
         partial(run_unit, period_days=settings.period_days),
         configs,
-        jobs=settings.jobs,
+        workers=settings.workers,
         desc=f"{settings.units} units",
         unit="unit",
         progress=progress,

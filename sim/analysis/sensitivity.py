@@ -28,10 +28,7 @@ import copy
 import difflib
 import fnmatch
 import math
-import multiprocessing
-import os
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -48,8 +45,8 @@ from SALib.analyze import morris as morris_analyze  # noqa: E402
 from SALib.analyze import sobol as sobol_analyze  # noqa: E402
 from SALib.sample import morris as morris_sample  # noqa: E402
 from SALib.sample import sobol as sobol_sample  # noqa: E402
-from tqdm.auto import tqdm  # noqa: E402
 
+from sim.analysis.parallel import parallel_map, workers_setting  # noqa: E402
 from sim.config import RANGES, ConfigError, SimConfig, validate  # noqa: E402
 
 METHODS = ("morris", "sobol")
@@ -92,7 +89,7 @@ class Settings:
     num_levels: int
     samples: int
     noise_seeds: int
-    jobs: int
+    workers: int
     top: int
     conf_level: float
     window_days: int
@@ -215,23 +212,6 @@ def _int(cfg: dict, key: str, lo: int, hi: int | None = None) -> int:
     return value
 
 
-def default_jobs() -> int:
-    """Cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
-def jobs_setting(value: Any, key: str = "experiment.jobs") -> int:
-    """`null` = every core this process may use; otherwise a positive integer."""
-    if value is None:
-        return default_jobs()
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ConfigError(key, value, "null (all cores) or an integer >= 1")
-    return value
-
-
 def settings_from(cfg: DictConfig, base: SimConfig) -> Settings:
     """Read and check `cfg.experiment` (configs/experiment/sensitivity.yaml)."""
     from sim.outputs import SUMMARY_KEYS
@@ -270,7 +250,7 @@ def settings_from(cfg: DictConfig, base: SimConfig) -> Settings:
         num_levels=_int(exp, "num_levels", 2, 20),
         samples=samples,
         noise_seeds=_int(exp, "noise_seeds", 0),
-        jobs=jobs_setting(exp.get("jobs")),
+        workers=workers_setting(exp.get("workers")),
         top=_int(exp, "top", 1),
         conf_level=float(conf),
         window_days=window,
@@ -287,39 +267,6 @@ def problem(params: Sequence[Parameter]) -> dict[str, Any]:
 
 
 # ---- running -------------------------------------------------------------------------------
-def parallel_map(
-    fn: Callable[[Any], Any],
-    items: Iterable[Any],
-    *,
-    jobs: int,
-    desc: str,
-    unit: str = "run",
-    progress: bool = True,
-) -> list[Any]:
-    """`[fn(x) for x in items]` over `jobs` processes, in order, with a tqdm bar.
-
-    Processes are spawned, not forked: a fresh interpreter per worker holds one model at a time,
-    so no Mesa state is shared between runs (STACK-NOTES: shared numpy-backed agent storage).
-    """
-    items = list(items)
-    bar = tqdm(total=len(items), desc=desc, unit=unit, disable=not progress, smoothing=0.1)
-    try:
-        if jobs <= 1 or len(items) <= 1:
-            out = []
-            for x in items:
-                out.append(fn(x))
-                bar.update()
-            return out
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(jobs, len(items)), mp_context=ctx) as pool:
-            futures = [pool.submit(fn, x) for x in items]
-            for fut in futures:
-                fut.add_done_callback(lambda _f: bar.update())
-            return [f.result() for f in futures]
-    finally:
-        bar.close()
-
-
 def run_kpis(config: SimConfig, *, kpis: Sequence[str], window_days: int) -> dict[str, float]:
     """Run one configuration and return the chosen KPIs over its last `window_days` days."""
     from sim.outputs import summarise
@@ -457,7 +404,7 @@ def run_study(
     results = parallel_map(
         fn,
         configs,
-        jobs=settings.jobs,
+        workers=settings.workers,
         desc=f"{settings.method} ({len(keys)} parameters)",
         progress=progress,
     )

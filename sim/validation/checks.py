@@ -11,11 +11,9 @@ treatment, stated in the check, and never a calibration.
 from __future__ import annotations
 
 import math
-import multiprocessing
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -23,8 +21,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
+from sim.analysis.parallel import parallel_imap
 from sim.config import SimConfig
 from sim.outputs import summarise
 from sim.validation import plots
@@ -1061,7 +1059,7 @@ def _sears_runs(size: Size) -> list[RunSpec]:
         employees=int(exp["size"]["employees"]),
         customers=(int(c["min"]), int(c["max"])),
         period_days=size.unit_period,
-        jobs=1,
+        workers=1,
         conf_level=0.95,
     )
     design = draw_units(settings, 0)
@@ -1767,12 +1765,12 @@ def run_checks(
     names: Sequence[str],
     size: Size,
     *,
-    jobs: int = 1,
+    workers: int = 1,
     progress: bool = True,
     image_dir: Path | None = None,
     cache: Path | None = None,
 ) -> tuple[list[CheckResult], dict[str, float]]:
-    """Run the named checks' experiments (each distinct run once, over `jobs` processes, with a
+    """Run the named checks' experiments (each distinct run once, over `workers` processes, with a
     progress bar), judge them, and draw their figures into `image_dir`. Returns the results and
     timings (wall seconds of the runs and of the judging; summed run seconds).
 
@@ -1811,24 +1809,12 @@ def run_checks(
     tasks.sort(key=lambda t: -(t[0].days * t[0].customers))
     t0 = time.perf_counter()
     busy = 0.0
-    bar = tqdm(total=len(tasks), desc="validation runs", unit="run", disable=not progress)
-    try:
-        if jobs <= 1:
-            for task in tasks:
-                spec, out, sec = _work(task)
-                results[spec.key()], busy = out, busy + sec
-                _store(cache, spec, out, fingerprint)
-                bar.update()
-        else:
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx) as pool:
-                for fut in as_completed([pool.submit(_work, t) for t in tasks]):
-                    spec, out, sec = fut.result()
-                    results[spec.key()], busy = out, busy + sec
-                    _store(cache, spec, out, fingerprint)
-                    bar.update()
-    finally:
-        bar.close()
+    finished = parallel_imap(
+        _work, tasks, workers=workers, desc="validation runs", progress=progress
+    )
+    for _, (spec, out, sec) in finished:  # stored as each run finishes: an interrupt keeps them
+        results[spec.key()], busy = out, busy + sec
+        _store(cache, spec, out, fingerprint)
     t_runs = time.perf_counter() - t0
 
     def get(spec: RunSpec) -> dict[str, Any]:
