@@ -448,7 +448,9 @@ class ReferenceModel(mesa.Model):
         extra = 0.0
         if servers > 0 and load > OCCUPANCY_CEILING * servers:
             extra = min(org.overtime_max_share * servers, load / OCCUPANCY_CEILING - servers)
-        self.effort = standards.effort_today(load, OCCUPANCY_CEILING * (servers + extra), b)
+        self.effort = standards.effort_today(
+            load, OCCUPANCY_CEILING * (servers + extra), self.effort_norm, b
+        )
         self.effort_norm = standards.update_norm(
             self.effort_norm, self.effort, pol.hold_standards, b
         )

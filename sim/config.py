@@ -405,6 +405,14 @@ class BehaviourConfig:
         "assumption (Oliva & Sterman 2001: less time per customer, lower quality)",
         "resolution lost per unit of effort below the standard",
     )
+    slack_recovery: float = param(
+        0.1,
+        0.0,
+        1.0,
+        "share per day",
+        "assumption (Oliva & Sterman 2001: staff work to the perceived norm)",
+        "share of the gap to the full standard staff take back on a day with slack",
+    )
     standard_drift_days: float = param(
         60.0, 1.0, 3650.0, "days", A, "time for the effort norm to move toward what is achieved"
     )

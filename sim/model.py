@@ -160,7 +160,9 @@ class ServiceModel(mesa.Model):
         if servers > 0 and load > OCCUPANCY_CEILING * servers:
             extra = min(org.overtime_max_share * servers, load / OCCUPANCY_CEILING - servers)
         # What overtime cannot absorb, the floor absorbs by giving each contact less time.
-        self.effort = standards.effort_today(load, OCCUPANCY_CEILING * (servers + extra), b)
+        self.effort = standards.effort_today(
+            load, OCCUPANCY_CEILING * (servers + extra), self.effort_norm, b
+        )
         self.effort_norm = standards.update_norm(
             self.effort_norm, self.effort, pol.hold_standards, b
         )

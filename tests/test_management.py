@@ -76,7 +76,9 @@ def test_decisions_take_effect_after_the_lag(name):
     cfg.org.employees, cfg.org.customers = 10, 8000
     cfg.management.rule, cfg.management.lag_days = name, 45
     model = ServiceModel(cfg)
-    for _ in range(cfg.days):
+    for day in range(cfg.days):
+        if day == 200:
+            model.policy.pay_level = 1.3  # a pay rise: profit dips, so every rule has a reason
         model.step()
     ts = model.timeseries().set_index("day")
     decided = [d for d in model.manager.decisions if d.effective_day < cfg.days]
