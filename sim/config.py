@@ -226,11 +226,11 @@ class PolicyConfig:
         0.3, 0.0, 1.0, "0..1", A, "push for short handle times and high occupancy"
     )
     hold_standards: float = param(
-        0.0,
+        0.5,
         0.0,
         1.0,
         "0 = drift, 1 = held",
-        "Oliva & Sterman 2001: in practice standards drift toward what is achieved",
+        "assumption: partly held (Oliva & Sterman 2001: left alone they drift to what is achieved)",
         "how firmly management holds the service standard after an overload",
     )
     internal_service: float = param(
