@@ -310,9 +310,12 @@ class ServiceModel(mesa.Model):
             staff, drv, workload, self._overtime_share, bad, mirror, has, pol, b
         )
         # Quits, then refills of seats whose hiring lag is over.
-        quitting = np.flatnonzero(
-            staff.active & (self.rng.random(n) < workforce.quit_hazard(staff, b))
+        hazard = workforce.quit_hazard(staff, b)
+        # Expected quits per head per year: the same rate as the quits, without their noise.
+        t["quit_hazard_annual"] = (
+            float(hazard[staff.active].mean() * 365) if staff.active.any() else 0.0
         )
+        quitting = np.flatnonzero(staff.active & (self.rng.random(n) < hazard))
         for seat in quitting.tolist():
             self._employee_agents[seat].remove()
             self._employee_agents[seat] = None

@@ -49,6 +49,11 @@ def summarise(ts: pd.DataFrame, *, window: int = 365) -> dict[str, float]:
         "nps": last["nps"].mean(),
         "work_happiness_mean": last["work_happiness_mean"].mean(),
         "employee_turnover_annual": last["quits"].sum() * per_year / last["headcount"].mean(),
+        # The quit hazard's yearly mean: the rate the quits are drawn from (less noisy).
+        # (a daily table from elsewhere, e.g. the benchmark's reference model, may lack it).
+        "expected_turnover_annual": last["quit_hazard_annual"].mean()
+        if "quit_hazard_annual" in last
+        else np.nan,
         "customer_churn_annual": last["churned"].sum() * per_year / last["customers"].mean(),
         "csat_mean": last["csat_mean"].mean(),
         "service_level": (last["service_level"] * last["contacts"]).sum() / contacts

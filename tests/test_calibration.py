@@ -3,6 +3,8 @@ literature says, for the model's own reasons (a short version of the validation 
 
 Small organisation (20 agents, 17,000 customers, two years), three paired seeds: scenarios
 share seeds with the baseline (common random numbers), and each assertion is about the mean.
+Turnover is judged on the quit hazard (expected turnover): at this size the realised quits
+are too few to compare scenarios on three seeds.
 """
 
 from __future__ import annotations
@@ -37,7 +39,10 @@ def results() -> dict[str, dict[str, float]]:
 
 def test_baseline_is_inside_the_call_centre_envelope(results):
     base = results["baseline"]
-    assert 0.25 <= base["employee_turnover_annual"] <= 0.50  # Holman et al. 2007; ICMI
+    # Turnover of a 20-person unit is a handful of quits a year: the realised rate swings by
+    # +-40% from seed to seed. The quit hazard's mean is the rate those quits are drawn from.
+    assert 0.25 <= base["expected_turnover_annual"] <= 0.50  # Holman et al. 2007; ICMI
+    assert 0.1 <= base["employee_turnover_annual"] <= 0.7  # and the realised one is near it
     assert 6.5 <= base["work_happiness_mean"] <= 7.5  # Dutch work happiness about 7
     assert 0.6 <= base["service_level"] <= 0.98  # plausible for the staffing
     assert base["abandon_rate"] < 0.15
@@ -48,7 +53,7 @@ def test_baseline_is_inside_the_call_centre_envelope(results):
 
 def test_loosened_scripts_lower_turnover_and_lift_csat_at_about_the_same_handle_time(results):
     base, loose = results["baseline"], results["loose_scripts"]
-    assert loose["employee_turnover_annual"] < base["employee_turnover_annual"]  # Batt 2002
+    assert loose["expected_turnover_annual"] < base["expected_turnover_annual"]  # Batt 2002
     assert loose["csat_mean"] > base["csat_mean"]
     assert loose["first_contact_resolution"] > base["first_contact_resolution"]
     # Batt & Moynihan 2006: discretion does not change handle time much.
@@ -71,7 +76,7 @@ def test_people_programmes_lift_work_happiness(results):
 def test_cost_cutting_starts_the_cycle_of_failure(results):
     base, cut = results["baseline"], results["cost_cutting"]
     assert cut["work_happiness_mean"] < base["work_happiness_mean"]
-    assert cut["employee_turnover_annual"] > base["employee_turnover_annual"]
+    assert cut["expected_turnover_annual"] > base["expected_turnover_annual"]
     assert cut["csat_mean"] < base["csat_mean"]
     assert cut["customer_churn_annual"] > base["customer_churn_annual"]
 
@@ -80,7 +85,7 @@ def test_people_driven_organisation_lifts_both_promoter_scores(results):
     base, pd_ = results["baseline"], results["people_driven"]
     assert pd_["enps"] > base["enps"] + 20
     assert pd_["nps"] > base["nps"] + 10
-    assert pd_["employee_turnover_annual"] < base["employee_turnover_annual"]
+    assert pd_["expected_turnover_annual"] < base["expected_turnover_annual"]
 
 
 def test_loosening_scripts_has_a_transition_dip_then_pays():
