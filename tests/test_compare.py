@@ -223,7 +223,7 @@ def test_compare_end_to_end_writes_paired_comparison_economics_and_report(tmp_pa
     econ = pd.read_csv(tmp_path / "economics.csv")
     runs = pd.read_parquet(tmp_path / "runs.parquet")
     months = pd.read_parquet(tmp_path / "monthly.parquet")
-    kpis = 12
+    kpis = 13  # configs/experiment/compare.yaml
     assert len(table) == 3 * kpis
     assert list(dict.fromkeys(table["scenario"])) == ["baseline", "ritz_recovery", "cost_cutting"]
     assert sorted(runs["seed"].unique()) == [0, 1, 2] and len(runs) == 9

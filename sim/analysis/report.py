@@ -44,7 +44,7 @@ HEADLINE = (
 )
 # The links of the chain, in order, with the KPIs that show each.
 CHAIN = (
-    ("employees", ("work_happiness_mean", "enps", "employee_turnover_annual")),
+    ("employees", ("work_happiness_mean", "enps", "expected_turnover_annual")),
     ("service", ("first_contact_resolution", "service_level", "abandon_rate")),
     ("customers", ("csat_mean", "nps", "customer_churn_annual")),
     ("money", ("revenue",)),  # costs follow revenue (cost of sales): economics.csv has the spend
@@ -54,6 +54,7 @@ LABELS = {
     "nps": "NPS",
     "work_happiness_mean": "work happiness",
     "employee_turnover_annual": "employee turnover",
+    "expected_turnover_annual": "expected turnover",
     "customer_churn_annual": "customer churn",
     "csat_mean": "CSAT",
     "service_level": "service level",
