@@ -12,6 +12,7 @@ arrays).
 from __future__ import annotations
 
 import copy
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -189,14 +190,15 @@ def make_failing(model: Any, seed: int) -> None:
 
 
 # ---- probes ---------------------------------------------------------------------------------
-class Probe:
+class Probe(ABC):
     """Watches a run; `after_day` runs after each step, `result` returns what it saw."""
 
     def after_day(self, model: Any) -> None:  # noqa: B027 - optional hook
         pass
 
+    @abstractmethod
     def result(self) -> Any:
-        raise NotImplementedError
+        """What the probe saw."""
 
 
 def _wrap(model: Any, name: str, before: Callable | None, after: Callable) -> None:
