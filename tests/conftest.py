@@ -26,12 +26,27 @@ def make_config(*overrides: str) -> SimConfig:
     return to_dataclass(cfg)
 
 
-def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(
+    *args: str, cwd: Path | None = None, timeout: float | None = None
+) -> subprocess.CompletedProcess:
     """Run a console script of this package in a subprocess (the real CLI)."""
     env = {**os.environ, "HYDRA_FULL_ERROR": ""}
     return subprocess.run(
-        [str(BIN / args[0]), *args[1:]], capture_output=True, text=True, env=env, cwd=cwd
+        [str(BIN / args[0]), *args[1:]],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=timeout,
     )
+
+
+def run_study(command: str, args: list[str], outdir: Path) -> subprocess.CompletedProcess:
+    """A study command (sim-compare, sim-units, ...) from the repo root, into `outdir`."""
+    return run_cli(command, *args, f"hydra.run.dir={outdir}", cwd=ROOT, timeout=300)
 
 
 @pytest.fixture

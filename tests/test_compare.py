@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import math
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_config
+from conftest import make_config, run_study
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from scipy import stats
@@ -26,19 +25,11 @@ from sim.analysis.economics import (
 from sim.analysis.stats import beats_share, compare_table, mean_ci, paired, t_interval, verdict
 from sim.cli import CONFIG_DIR
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent / "sim-compare"
 TINY = ["org.employees=5", "org.customers=3000", "days=60"]
 
 
 def run(args: list[str], outdir: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(BIN), *args, f"hydra.run.dir={outdir}"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_study("sim-compare", args, outdir)
 
 
 # ---- statistics ------------------------------------------------------------------------------

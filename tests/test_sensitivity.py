@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run_study
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 
@@ -16,8 +16,6 @@ from sim.analysis.sensitivity import settings_from
 from sim.cli import CONFIG_DIR
 from sim.config import RANGES, ConfigError, to_dataclass
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent / "sim-sensitivity"
 TINY = [
     "org.employees=5",
     "org.customers=2000",
@@ -30,13 +28,7 @@ KPIS = {"profit", "nps", "employee_turnover_annual"}
 
 
 def run(args: list[str], outdir: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(BIN), *args, f"hydra.run.dir={outdir}"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_study("sim-sensitivity", args, outdir)
 
 
 def test_morris_ranks_pay_first_for_profit_and_writes_every_output(tmp_path):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run_study
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from scipy import stats
@@ -25,18 +25,9 @@ from sim.analysis.chain import (
 from sim.cli import CONFIG_DIR
 from sim.config import RANGES, ConfigError, to_dataclass
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent / "sim-units"
-
 
 def run(args: list[str], outdir: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(BIN), *args, f"hydra.run.dir={outdir}"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_study("sim-units", args, outdir)
 
 
 def test_units_end_to_end_writes_one_finite_row_per_unit_and_the_chain(tmp_path):
