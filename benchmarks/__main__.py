@@ -97,7 +97,8 @@ def bench_sizes(sizes: list[str], reps: int, log) -> dict[str, Any]:
         spec = SIZES[name]
         runs = []
         for rep in range(reps):
-            job = {"model": "simulator", **spec, "seed": rep}
+            # The default model: the call centre's five-stage journey with its back office.
+            job = {"model": "simulator", **spec, "seed": rep, "journey": "call_centre"}
             if name == "M":
                 job.update(collection=True, outputs=True)
             runs.append(child(job))
@@ -131,7 +132,8 @@ def bench_sizes(sizes: list[str], reps: int, log) -> dict[str, Any]:
 
 
 def bench_reference(sizes: list[str], ref_days: dict[str, int], reps: int, log) -> dict[str, Any]:
-    """Simulator and reference side by side, per customer-day of stepping (build excluded)."""
+    """Simulator and reference side by side, per customer-day of stepping (build excluded), both
+    on the single-stage day the reference restates."""
     out = {}
     for name in sizes:
         spec = SIZES[name]

@@ -29,11 +29,17 @@ def rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def make_config(employees: int, customers: int, days: int, seed: int = 0):
-    from sim.config import SimConfig
+def make_config(
+    employees: int, customers: int, days: int, seed: int = 0, journey: str | None = None
+):
+    """A baseline config of this size; `journey=None` is the single-stage day, which the
+    per-agent reference restates (benchmarks/reference.py); the sizes run `call_centre`."""
+    from sim.config import SimConfig, load_journey
 
     cfg = SimConfig(seed=seed, days=days, progress=False)
     cfg.org.employees, cfg.org.customers = employees, customers
+    if journey is not None:
+        cfg.journey = load_journey(journey)
     return cfg
 
 
@@ -74,7 +80,9 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         cls = ServiceModel
     base_rss = rss_mib()
     import_s = time.perf_counter() - t_import
-    cfg = make_config(job["employees"], job["customers"], job["days"], job.get("seed", 0))
+    cfg = make_config(
+        job["employees"], job["customers"], job["days"], job.get("seed", 0), job.get("journey")
+    )
     c0, t0 = time.process_time(), time.perf_counter()
     model = cls(cfg)
     t1 = time.perf_counter()

@@ -25,7 +25,7 @@ import mesa
 import pandas as pd
 
 from sim import finance, queueing, recovery, standards, workforce
-from sim.config import SimConfig
+from sim.config import SimConfig, single_stage
 
 N_TIES = 4
 DELIGHT, ANGER = 9.0, 4.0
@@ -103,7 +103,7 @@ class RefCustomer(mesa.Agent):
             self.retry_day = -1
             m.contacts.append((self, self.retry_complex, True, self.attempts))
         else:
-            m.contacts.append((self, m.random.random() < m.org.complex_share, False, 0))
+            m.contacts.append((self, m.random.random() < m.complex_share, False, 0))
 
     def schedule_retry(self, is_complex: bool, attempts: int) -> bool:
         """An unresolved need comes back in 1-3 days, until the customer gives up."""
@@ -379,6 +379,9 @@ class ReferenceModel(mesa.Model):
         self.effort = 1.0  # share of the standard handle time given today (sim/standards.py)
         self.effort_norm = 1.0
         self.demand_factor = 1.0
+        # The single-stage journey (sim/config.py `single_stage`): one stage, one front role.
+        journey = config.journey if config.journey.stages else single_stage()
+        self.complex_share = next(iter(journey.stages.values())).complex_share
         self.failure_decay = math.exp(-1.0 / b.failure_memory_days)
         self.mo = workforce.market_orientation(pol)
         self.want = ((1.0 - pol.script_strictness) + self.mo) / 2.0
@@ -437,7 +440,7 @@ class ReferenceModel(mesa.Model):
         on_duty = [e for e in employees if e.on_duty]
         contacts = self.contacts
         n = len(contacts)
-        complex_share = sum(c[1] for c in contacts) / n if n else org.complex_share
+        complex_share = sum(c[1] for c in contacts) / n if n else self.complex_share
         mix = 1.0 + complex_share * (org.complex_handle_factor - 1.0)
         base = org.handle_minutes * 60.0 * (1.0 - b.pressure_speedup * pol.productivity_pressure)
         speed = sum(e.skill for e in on_duty) / len(on_duty) if on_duty else 1.0

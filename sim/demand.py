@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.journey import Journey
 from sim.population import CustomerTable
 
 
@@ -22,6 +23,7 @@ class Contacts:
     complex: np.ndarray  # non-standard need
     repeat: np.ndarray  # the customer tried before for this need
     attempts: np.ndarray  # earlier contacts on this need
+    stage: np.ndarray  # the journey stage the need belongs to
 
     @property
     def count(self) -> int:
@@ -29,7 +31,11 @@ class Contacts:
 
     def subset(self, mask: np.ndarray) -> Contacts:
         return Contacts(
-            self.customer[mask], self.complex[mask], self.repeat[mask], self.attempts[mask]
+            self.customer[mask],
+            self.complex[mask],
+            self.repeat[mask],
+            self.attempts[mask],
+            self.stage[mask],
         )
 
 
@@ -37,10 +43,12 @@ def todays_contacts(
     rng: np.random.Generator,
     customers: CustomerTable,
     day: int,
-    complex_share: float,
+    journey: Journey,
     demand_factor: float = 1.0,
 ) -> Contacts:
-    """New needs plus repeats due today; a customer with both calls once, about the open one."""
+    """New needs plus repeats due today; a customer with both calls once, about the open one.
+    A new need belongs to one of the stages open at the customer's tenure, and is non-standard
+    with that stage's probability."""
     new = customers.active & (
         rng.random(customers.size, dtype=np.float32)  # float32: half the bytes, same law
         < customers.need_rate * demand_factor / 365.0
@@ -48,8 +56,10 @@ def todays_contacts(
     repeat = customers.active & (customers.retry_day == day)
     calling = np.flatnonzero(new | repeat)
     is_repeat = repeat[calling]
-    fresh_complex = rng.random(calling.size) < complex_share
+    fresh_stage = journey.draw_stages(rng, customers.tenure[calling])
+    stage = np.where(is_repeat, customers.retry_stage[calling], fresh_stage)
+    fresh_complex = rng.random(calling.size) < journey.complex_share[fresh_stage]
     is_complex = np.where(is_repeat, customers.retry_complex[calling], fresh_complex)
     attempts = np.where(is_repeat, customers.attempts[calling], 0)
     customers.retry_day[calling[is_repeat]] = -1
-    return Contacts(calling, is_complex, is_repeat, attempts)
+    return Contacts(calling, is_complex, is_repeat, attempts, stage)

@@ -82,15 +82,17 @@ def meet(
     b: BehaviourConfig,
     *,
     effort: float = 1.0,
+    failure_risk: np.ndarray | float = 1.0,
 ) -> Outcomes:
-    """Play out every answered contact at once."""
+    """Play out every answered contact at once (`failure_risk`: per contact, the journey
+    stage's risk x the agent's internal service, journey.py)."""
     skill, deviation = staff.skill[agent], staff.deviation[agent]
     stress = staff.stress[agent]
     is_complex = contacts.complex
     rushed = 1.0 - b.rush_resolution_loss * (1.0 - effort)  # less time, fewer fixes
     p_resolve = resolution_probability(skill, deviation, is_complex, policy, b) * rushed
     resolved = rng.random(agent.size) < p_resolve
-    p_fail = b.failure_rate * (2.0 - skill) * (1.0 + b.burnout_effect * stress)
+    p_fail = b.failure_rate * (2.0 - skill) * (1.0 + b.burnout_effect * stress) * failure_risk
     failure = rng.random(agent.size) < np.clip(p_fail, 0.0, 1.0)
     positivity = displayed_positivity(staff.engagement[agent], stress, occupancy, b)
     freedom = 1.0 - policy.script_strictness

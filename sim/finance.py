@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import numpy as np
+
 from sim.config import OrgConfig, PolicyConfig
 from sim.workforce import market_orientation
 
@@ -56,6 +58,21 @@ def programme_intensity(policy: PolicyConfig) -> float:
     )
 
 
+def role_programme_intensity(
+    policy: PolicyConfig, training: np.ndarray, feedback_reach: np.ndarray, tools: np.ndarray
+) -> np.ndarray:
+    """Programme intensity per role: the org's programmes as they reach the role (customer
+    feedback as far as it is shared with the role), its training above standard, and tools
+    above the org's standard (assumption: priced like a programme at full intensity)."""
+    return (
+        market_orientation(policy) * feedback_reach
+        + policy.leadership_consistency
+        + policy.development
+        + np.maximum(policy.training * training - 1.0, 0.0)
+        + np.maximum(tools - 1.0, 0.0)
+    )
+
+
 def day_money(
     org: OrgConfig,
     policy: PolicyConfig,
@@ -66,8 +83,10 @@ def day_money(
     hires: int,
     paid_acquisitions: int,
     recovery_spend: float,
+    programme_units: float | None = None,
 ) -> DayMoney:
-    """One day's money, from the day's counts."""
+    """One day's money, from the day's counts. `programme_units` is the sum over employees of
+    their programmes' intensity (roles differ: journey.py); default headcount x the org's."""
     wage_day = org.wage_annual * policy.pay_level / 365.0
     hourly = org.wage_annual * policy.pay_level / org.fte_hours_year
     revenue = revenue_year / 365.0
@@ -78,9 +97,10 @@ def day_money(
         overtime=overtime_hours * hourly * org.overtime_premium,
         recruiting=hires * org.recruiting_cost,
         training=hires * org.trainer_cost * policy.training,
-        programmes=headcount
+        programmes=(
+            headcount * programme_intensity(policy) if programme_units is None else programme_units
+        )
         * org.programme_cost_per_employee_year
-        * programme_intensity(policy)
         / 365.0,
         marketing=paid_acquisitions * org.acquisition_cost,
         recovery=recovery_spend,

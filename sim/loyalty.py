@@ -61,10 +61,16 @@ def fill_customers(
 
 
 def experience(
-    table: CustomerTable, rows: np.ndarray, rating: np.ndarray, b: BehaviourConfig
+    table: CustomerTable,
+    rows: np.ndarray,
+    rating: np.ndarray,
+    b: BehaviourConfig,
+    impact: np.ndarray | float = 1.0,
 ) -> None:
-    """Satisfaction moves a step toward each encounter's experience."""
-    table.satisfaction[rows] += b.encounter_weight * (rating - table.satisfaction[rows])
+    """Satisfaction moves a step toward each encounter's experience; `impact` scales the step by
+    the weight of the encounter's journey stage (journey.py), never past the rating itself."""
+    step = np.minimum(b.encounter_weight * impact, 1.0)
+    table.satisfaction[rows] += step * (rating - table.satisfaction[rows])
 
 
 def schedule_retries(
@@ -75,6 +81,7 @@ def schedule_retries(
     attempts: np.ndarray,
     day: int,
     b: BehaviourConfig,
+    stage: np.ndarray | None = None,
 ) -> int:
     """Unresolved needs come back in 1-3 days, until the customer gives up (a further drop)."""
     attempts = attempts + 1
@@ -82,6 +89,7 @@ def schedule_retries(
     back = (rng.random(rows.size) < b.retry_share) & ~giving_up
     table.retry_day[rows[back]] = day + rng.integers(1, 4, int(back.sum()))
     table.retry_complex[rows[back]] = is_complex[back]
+    table.retry_stage[rows[back]] = 0 if stage is None else stage[back]
     table.attempts[rows[back]] = attempts[back]
     done = rows[~back]
     table.attempts[done] = 0

@@ -1,4 +1,5 @@
-"""Outputs of one run: the last year's summary, the daily table, the final population, a figure.
+"""Outputs of one run: the last year's summary, the daily table, the final population, the
+journey table (where EX meets CX), and figures.
 
 Every file is written to a temporary name and renamed into place, so a crashed or refused run
 never leaves a half-written result, and `summary.json` (written last) marks a finished run.
@@ -78,6 +79,64 @@ def summarise(ts: pd.DataFrame, *, window: int = 365) -> dict[str, float]:
     return {k: (float(v) if isinstance(v, float | np.floating) else v) for k, v in out.items()}
 
 
+def journey_frame(model: ServiceModel, *, window: int = 365) -> pd.DataFrame:
+    """Where EX meets CX over the last `window` days: one row per stage and role.
+
+    Drivers (want, know, can: per role and stage; feel: the organisation's) are blank where the
+    role does not work at the stage. Stage columns (CX, touchpoints, failures) repeat on every
+    row of their stage, role columns on every row of their role: a tidy table to pivot."""
+    jn = model.journey
+    days = model.journey_log[-window:]
+    total = {k: np.sum([d[k] for d in days], axis=0) for k in days[0]} if days else {}
+    n_s, n_r = jn.n_stages, jn.n_roles
+    zeros_s, zeros_r = np.zeros(n_s), np.zeros(n_r)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        drivers = total.get("driver_sum", np.zeros((4, n_r, n_s))) / total.get(
+            "driver_n", np.zeros((n_r, n_s))
+        )
+        touch = total.get("cx_n", zeros_s)
+        cx = total.get("cx_sum", zeros_s) / touch
+        failure_rate = total.get("failures", zeros_s) / touch
+        heads = total.get("role_headcount", zeros_r)
+        happiness = total.get("role_happiness", zeros_r) / heads
+    per_day = max(len(days), 1)
+    rows = []
+    for si, stage in enumerate(jn.stages):
+        for ri, role in enumerate(jn.roles):
+            works = bool(jn.covers[ri, si])
+            reaches = bool(jn.reaches[ri, si])
+            rows.append(
+                {
+                    "stage": stage,
+                    "role": role,
+                    "office": "front" if jn.front[ri] else "back",
+                    "works_here": works,
+                    "serves_here": reaches and not works,  # through internal service
+                    **{
+                        d: float(drivers[k, ri, si]) if reaches else np.nan
+                        for k, d in enumerate(("want", "know", "can", "feel"))
+                    },
+                    "stage_weight": float(jn.weight[si]),
+                    "stage_cx": float(cx[si]),
+                    "stage_touchpoints": float(touch[si]),
+                    "stage_contacts": float(total.get("contacts", zeros_s)[si]),
+                    "stage_failures": float(total.get("failures", zeros_s)[si]),
+                    "stage_failure_rate": float(failure_rate[si]),
+                    "stage_deliveries": float(total.get("delivered", zeros_s)[si]),
+                    "stage_delivery_errors": float(total.get("delivered_wrong", zeros_s)[si]),
+                    "role_headcount": float(heads[ri] / per_day),
+                    "role_work_happiness": float(happiness[ri]),
+                    "role_output_quality": float(total.get("role_quality", zeros_r)[ri] / per_day),
+                    "role_internal_service": float(
+                        total.get("role_internal_service", zeros_r)[ri] / per_day
+                    ),
+                    "role_load": float(total.get("role_load", zeros_r)[ri] / per_day),
+                    "days": len(days),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 def _atomic(path: Path, write) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     write(tmp)
@@ -136,10 +195,16 @@ def write_outputs(
     _atomic(outdir / "employees.parquet", lambda p: employees.to_parquet(p, index=False))
     _atomic(outdir / "customers.parquet", lambda p: customers.to_parquet(p, index=False))
     _atomic(outdir / "surveys.parquet", lambda p: surveys.to_parquet(p, index=False))
+    journey = journey_frame(model)
+    _atomic(outdir / "journey.parquet", lambda p: journey.to_parquet(p, index=False))
     if figure:
-        from sim.plots import kpi_figure
+        from sim.plots import journey_figure, kpi_figure
 
         _atomic(outdir / "kpis.png", lambda p: kpi_figure(ts, p, title=_title(labels)))
+        _atomic(
+            outdir / "journey.png",
+            lambda p: journey_figure(journey, p, title=f"Where EX meets CX: {_title(labels)}"),
+        )
     summary = {**summarise(ts), **labels, "days": int(len(ts))}
     text = json.dumps(summary, indent=2, sort_keys=True, allow_nan=True) + "\n"
     _atomic(outdir / "summary.json", lambda p: p.write_text(text))

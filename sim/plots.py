@@ -1,9 +1,11 @@
-"""Figures: the run's main KPIs over time, one panel per link of the chain."""
+"""Figures: the run's main KPIs over time, one panel per link of the chain; and the journey
+heatmap, where the employee journey meets the customer journey."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure  # the object API: no pyplot state, no GUI backend
 
@@ -73,3 +75,54 @@ def kpi_figure(ts: pd.DataFrame, path: Path, *, title: str = "") -> None:
     if title:
         fig.suptitle(title)
     fig.savefig(path, dpi=90, format="png")
+
+
+DRIVER_TITLES = {
+    "want": "want (role x stage)",
+    "know": "know (role x stage)",
+    "can": "can (role x stage)",
+    "feel": "feel (organisation)",
+}
+
+
+def _ordered(frame: pd.DataFrame, column: str) -> list[str]:
+    return list(dict.fromkeys(frame[column]))  # the journey's own order, not alphabetical
+
+
+def journey_figure(journey: pd.DataFrame, path: Path, *, title: str = "") -> None:
+    """Stages x roles, one panel per driver (0..1; blank where the role has no part, italic where
+    it serves the stage through internal service to the roles that work there), and the
+    customers' rating of each stage (0..10) with its failure rate. Takes a journey.parquet
+    frame (or a mean of several)."""
+    stages, roles = _ordered(journey, "stage"), _ordered(journey, "role")
+    fig = Figure(figsize=(3.8 + 4 * (len(roles) * 0.55 + 0.6), 0.5 * len(stages) + 2.6))
+    widths = [len(roles) + 0.8] * 4 + [1.4]
+    axes = fig.subplots(1, 5, gridspec_kw={"width_ratios": widths})
+    fig.subplots_adjust(left=0.09, right=0.95, bottom=0.36, top=0.84, wspace=0.12)
+    serves = journey.pivot(index="stage", columns="role", values="serves_here").loc[stages, roles]
+    for ax, driver in zip(axes[:4], DRIVER_TITLES, strict=True):
+        grid = journey.pivot(index="stage", columns="role", values=driver).loc[stages, roles]
+        image = ax.imshow(grid.to_numpy(float), cmap="RdYlGn", vmin=0.0, vmax=1.0, aspect="auto")
+        for (i, j), v in np.ndenumerate(grid.to_numpy(float)):
+            if np.isfinite(v):
+                style = "italic" if bool(serves.iat[i, j]) else "normal"
+                ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7, style=style)
+        ax.set_xticks(range(len(roles)), roles, rotation=50, ha="right", fontsize=8)
+        ax.set_yticks(range(len(stages)), stages if ax is axes[0] else [""] * len(stages))
+        ax.set_title(DRIVER_TITLES[driver], fontsize=10)
+    bar = fig.colorbar(image, ax=axes[:4], orientation="horizontal", fraction=0.04, pad=0.42)
+    bar.set_label("driver (0..1); italic: through internal service", fontsize=8)
+    stage = journey.drop_duplicates("stage").set_index("stage").loc[stages]
+    ax = axes[4]
+    cx = stage["stage_cx"].to_numpy(float)[:, None]
+    ax.imshow(cx, cmap="RdYlGn", vmin=3.0, vmax=9.0, aspect="auto")
+    for i, (v, f) in enumerate(zip(cx[:, 0], stage["stage_failure_rate"], strict=True)):
+        ax.text(0, i, f"{v:.1f}\n{100 * f:.1f}% fail", ha="center", va="center", fontsize=7)
+    ax.set_xticks([0], ["CX (0-10)"], fontsize=8)
+    ax.set_yticks(range(len(stages)), [f"weight {w:.2f}" for w in stage["stage_weight"]])
+    ax.tick_params(axis="y", labelsize=7)
+    ax.yaxis.tick_right()
+    ax.set_title("customers", fontsize=10)
+    if title:
+        fig.suptitle(title)
+    fig.savefig(path, format="png", dpi=100)

@@ -49,6 +49,7 @@ class EmployeeTable(_Table):
 
     active: np.ndarray  # seat is occupied by an employee
     team: np.ndarray
+    role: np.ndarray  # index of the seat's role in the journey (journey.py)
     age: np.ndarray  # years
     tenure: np.ndarray  # days since hire
     training_left: np.ndarray  # onboarding days still to go (no contacts while > 0)
@@ -69,6 +70,7 @@ class EmployeeTable(_Table):
         return cls(
             active=f(n, bool),
             team=f(n, np.int32),
+            role=f(n, np.int64),
             age=f(n),
             tenure=f(n),
             training_left=f(n),
@@ -103,6 +105,7 @@ class CustomerTable(_Table):
     failures_ever: np.ndarray  # count of failures (for the paradox: first failure only)
     retry_day: np.ndarray  # day an open problem comes back (-1: none)
     retry_complex: np.ndarray  # the open problem is non-standard
+    retry_stage: np.ndarray  # the journey stage of the open problem
     attempts: np.ndarray  # contacts already spent on the open problem
     recovery_day: np.ndarray  # day an approved recovery arrives (-1: none)
     recovery_value: np.ndarray  # satisfaction points it will restore
@@ -128,6 +131,7 @@ class CustomerTable(_Table):
             failures_ever=f(n, np.int32),
             retry_day=np.full(n, -1, np.int64),
             retry_complex=f(n, bool),
+            retry_stage=f(n, np.int64),
             attempts=f(n, np.int32),
             recovery_day=np.full(n, -1, np.int64),
             recovery_value=f(n),

@@ -27,6 +27,7 @@ class Recoveries:
     on_the_spot: int
     scheduled: int  # waiting for approval
     unrepaired: np.ndarray  # customer rows not put right today (silent or awaiting approval)
+    heard_rows: np.ndarray  # customer rows who told the firm (one per heard failure)
 
 
 def empowerment(policy: PolicyConfig, b: BehaviourConfig) -> float:
@@ -47,7 +48,7 @@ def fail_and_recover(
     """Apply today's failures (customer `rows`, one per failure) and start their recovery."""
     n = rows.size
     if n == 0:
-        return Recoveries(0, 0, 0.0, 0, 0, rows)
+        return Recoveries(0, 0, 0.0, 0, 0, rows, rows)
     first = customers.failures_ever[rows] == 0
     customers.satisfaction[rows] -= b.failure_drop
     customers.failures[rows] += 1.0
@@ -80,6 +81,7 @@ def fail_and_recover(
         on_the_spot=int(now.sum()),
         scheduled=int(later.sum()),
         unrepaired=rows[~now],
+        heard_rows=rows[heard],
     )
 
 

@@ -41,21 +41,31 @@ def market_orientation(policy: PolicyConfig) -> float:
 
 
 def drivers(
-    staff: EmployeeTable, workload: float, policy: PolicyConfig, b: BehaviourConfig
+    staff: EmployeeTable,
+    workload: np.ndarray | float,
+    policy: PolicyConfig,
+    b: BehaviourConfig,
+    *,
+    autonomy: np.ndarray | float | None = None,
+    feedback_reach: np.ndarray | float = 1.0,
+    internal_service: np.ndarray | float | None = None,
 ) -> Drivers:
     """want: ownership (autonomy, seeing customer feedback); know: self-efficacy (skill,
     feedback, judgement); can: facilitation (empowerment, tools, a bearable workload);
-    feel: culture (consistent leadership, recognition through pay)."""
-    mo = market_orientation(policy)
-    autonomy = 1.0 - policy.script_strictness
-    want = np.full(staff.size, (autonomy + mo) / 2.0)
+    feel: culture (consistent leadership, recognition through pay).
+
+    Per seat, the role's own autonomy, share of the customer feedback and internal service
+    (journey.py) replace the frontline's; feel is the organisation's, the same for everyone."""
+    n = staff.size
+    mo = market_orientation(policy) * np.asarray(feedback_reach)
+    autonomy = 1.0 - policy.script_strictness if autonomy is None else autonomy
+    tools = policy.internal_service if internal_service is None else internal_service
+    want = np.broadcast_to((autonomy + mo) / 2.0, n).astype(float)
     know = (staff.skill + mo + staff.deviation) / 3.0
-    can_value = (
-        empowerment(policy, b) + policy.internal_service + (1.0 - min(workload, 1.0))
-    ) / 3.0
+    can = (empowerment(policy, b) + np.asarray(tools) + (1.0 - np.minimum(workload, 1.0))) / 3.0
     recognition = float(np.clip(policy.pay_level - 0.5, 0.0, 1.0))
     feel_value = (policy.leadership_consistency + recognition) / 2.0
-    return Drivers(want, know, np.full(staff.size, can_value), np.full(staff.size, feel_value))
+    return Drivers(want, know, np.broadcast_to(can, n).astype(float), np.full(n, feel_value))
 
 
 def plateau(staff: EmployeeTable, policy: PolicyConfig, b: BehaviourConfig) -> np.ndarray:
@@ -74,15 +84,24 @@ def update_people(
     served: np.ndarray,
     policy: PolicyConfig,
     b: BehaviourConfig,
+    *,
+    training: np.ndarray | float | None = None,
+    freedom: np.ndarray | float | None = None,
 ) -> None:
-    """One day of learning, stress and work happiness for every occupied seat."""
+    """One day of learning, stress and work happiness for every occupied seat (`training` and
+    `freedom` per seat: the role's own; default the frontline's)."""
+    n = staff.size
     occ = staff.active
     learning = staff.active & (staff.training_left <= 0)
-    pace = (0.5 + 0.5 * policy.training) / b.learning_days
+    training = policy.training if training is None else training
+    freedom = 1.0 - policy.script_strictness if freedom is None else freedom
+    pace = np.broadcast_to((0.5 + 0.5 * np.asarray(training)) / b.learning_days, n)[learning]
     staff.skill[learning] += (1.0 - staff.skill[learning]) * pace
-    freedom = 1.0 - policy.script_strictness
-    dev_pace = (0.5 + 0.5 * policy.training) / b.deviation_learning_days
-    staff.deviation[learning] += (freedom - staff.deviation[learning]) * dev_pace
+    dev_pace = np.broadcast_to((0.5 + 0.5 * np.asarray(training)) / b.deviation_learning_days, n)[
+        learning
+    ]
+    target_dev = np.broadcast_to(freedom, n)[learning]
+    staff.deviation[learning] += (target_dev - staff.deviation[learning]) * dev_pace
     # Satisfaction mirror: the experience of customers served, smoothed over about a month.
     staff.mirror[served] += (mirror_today[served] - staff.mirror[served]) / MIRROR_DAYS
     # Job demands against job resources.
@@ -123,10 +142,14 @@ def headcount_budget(
     return max(1, int(round(employees * staffing_level * scale)))
 
 
-def new_hire_skill(policy: PolicyConfig, b: BehaviourConfig) -> float:
+def new_hire_skill(
+    policy: PolicyConfig, b: BehaviourConfig, training: np.ndarray | float | None = None
+) -> np.ndarray | float:
     """Skill after onboarding: deeper training starts new hires higher on the curve."""
+    training = policy.training if training is None else training
     gap = 1.0 - b.new_hire_skill
-    return float(np.clip(b.new_hire_skill + 0.25 * gap * (policy.training - 1.0), 0.0, 1.0))
+    skill = np.clip(b.new_hire_skill + 0.25 * gap * (np.asarray(training) - 1.0), 0.0, 1.0)
+    return float(skill) if skill.ndim == 0 else skill
 
 
 def fill_seats(
@@ -138,7 +161,8 @@ def fill_seats(
     b: BehaviourConfig,
     *,
     veterans: bool = False,
-    past_freedom: float = 0.0,
+    past_freedom: np.ndarray | float = 0.0,
+    training: np.ndarray | float | None = None,
 ) -> None:
     """Put people in `seats`: new hires, or (at the start) a workforce with a history.
 
@@ -159,8 +183,9 @@ def fill_seats(
         staff.tenure[seats] = tenure_years * 365.0
         staff.age[seats] = np.clip(rng.uniform(20.0, 35.0, n) + tenure_years, 18.0, 67.0)
         staff.training_left[seats] = 0.0
-        start = new_hire_skill(policy, b)
-        pace = (0.5 + 0.5 * policy.training) / b.learning_days
+        training = policy.training if training is None else training
+        start = new_hire_skill(policy, b, training)
+        pace = (0.5 + 0.5 * np.asarray(training)) / b.learning_days
         staff.skill[seats] = 1.0 - (1.0 - start) * np.exp(-pace * tenure_years * 365.0)
         # What they know of deviating comes from the regime they worked under before day 0.
         staff.deviation[seats] = past_freedom * (
@@ -172,7 +197,7 @@ def fill_seats(
         staff.tenure[seats] = 0.0
         staff.age[seats] = rng.uniform(20.0, 35.0, n)
         staff.training_left[seats] = float(policy.onboarding_days)
-        staff.skill[seats] = new_hire_skill(policy, b)
+        staff.skill[seats] = new_hire_skill(policy, b, training)
         staff.deviation[seats] = 0.0
         # Assumption: newcomers start hopeful (the honeymoon), then settle toward their target.
         staff.engagement[seats] = np.clip(7.5 + staff.trait[seats], 0.0, 10.0)

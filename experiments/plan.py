@@ -1,0 +1,251 @@
+"""`sim-plan`: an improvement plan per role and stage of the customer journey.
+
+    sim-plan                                    # the default call-centre journey (~5-10 min)
+    sim-plan org=hotel                          # the hotel and its journey
+    sim-plan replications=10 rank_by=nps top=5 'levers=[training,tools,feedback]'
+    sim-plan 'roles=[billing_office,second_line]' workers=2
+
+Every candidate intervention (sim/analysis/plan.py) runs on the same seeds as the baseline; the
+plan ranks them by their paired effect on profit (or `rank_by`), runs the best `top` together,
+and writes plan.md, plan.csv, effects.csv, stage_cx.csv, runs.parquet, journeys.parquet and the
+journey heatmaps before and after into Hydra's run directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import hydra
+import pandas as pd
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
+
+from sim.cli import (
+    CONFIG_DIR,
+    expand_shortcuts,
+    guarded,
+    labels_from_hydra,
+    quiet_libraries,
+    refuse,
+)
+from sim.config import ConfigError, SimConfig, to_dataclass
+
+SHORTCUTS = ("levers", "roles", "replications", "workers", "rank_by", "top")
+BASELINE = "baseline"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The checked settings of one plan (configs/experiment/plan.yaml)."""
+
+    levers: tuple[str, ...]
+    roles: tuple[str, ...] | None
+    replications: int
+    workers: int
+    conf_level: float
+    window_days: int
+    rank_by: str
+    top: int
+
+
+def _count(exp: dict, key: str, default: Any, low: int) -> int:
+    value = exp.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        raise ConfigError(f"experiment.{key}", value, f"an integer >= {low}")
+    return value
+
+
+def _names(exp: dict, key: str, known: tuple[str, ...] | list[str]) -> tuple[str, ...] | None:
+    value = exp.get(key)
+    if value is None:
+        return None
+    value = [value] if isinstance(value, str) else list(value)
+    if not value:
+        raise ConfigError(f"experiment.{key}", value, f"one or more of {', '.join(known)}")
+    for v in value:
+        if v not in known:
+            raise ConfigError(f"experiment.{key}", v, f"one of {', '.join(known)}")
+    return tuple(dict.fromkeys(value))
+
+
+def settings_from(cfg: DictConfig, config: SimConfig) -> Settings:
+    """Read and check `cfg.experiment`.
+
+    Raises:
+        ConfigError: an unknown lever, role or KPI, or a count or level out of range.
+    """
+    from sim.analysis.parallel import workers_setting
+    from sim.analysis.plan import LEVERS, RANK_KPIS, _journey
+
+    exp = OmegaConf.to_container(cfg.experiment, resolve=True) if cfg.experiment else None
+    if not isinstance(exp, dict):
+        raise ConfigError("experiment", exp, "the plan settings (experiment: plan)")
+    levers = _names(exp, "levers", LEVERS) or LEVERS
+    roles = _names(exp, "roles", list(_journey(config).roles))
+    conf = exp.get("conf_level", 0.95)
+    if not (isinstance(conf, float) and 0.5 <= conf < 1.0):
+        raise ConfigError("experiment.conf_level", conf, "a probability in [0.5, 1)")
+    rank_by = exp.get("rank_by", "profit")
+    if rank_by not in RANK_KPIS:
+        raise ConfigError("experiment.rank_by", rank_by, f"one of {', '.join(RANK_KPIS)}")
+    return Settings(
+        levers=levers,
+        roles=roles,
+        replications=_count(exp, "replications", 5, 2),
+        workers=workers_setting(exp.get("workers")),
+        conf_level=float(conf),
+        window_days=_count(exp, "window_days", 365, 1),
+        rank_by=rank_by,
+        top=_count(exp, "top", 3, 0),
+    )
+
+
+def run_one(task: tuple[str, SimConfig, int]) -> tuple[dict[str, Any], pd.DataFrame]:
+    """One run: its summary KPIs and its journey table."""
+    from sim.outputs import journey_frame, summarise
+    from sim.runner import run_model
+
+    quiet_libraries()
+    name, config, window = task
+    model = run_model(config, progress=False)
+    row = {
+        "intervention": name,
+        "seed": config.seed,
+        **summarise(model.timeseries(), window=window),
+    }
+    journey = journey_frame(model, window=window)
+    journey.insert(0, "seed", config.seed)
+    journey.insert(0, "intervention", name)
+    return row, journey
+
+
+def _run_all(
+    named: dict[str, SimConfig], settings: Settings, desc: str, progress: bool
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from sim.analysis.parallel import parallel_map
+
+    seeds = [next(iter(named.values())).seed + k for k in range(settings.replications)]
+    tasks = [
+        (name, dataclasses.replace(config, seed=s), settings.window_days)
+        for s in seeds
+        for name, config in named.items()
+    ]
+    results = parallel_map(run_one, tasks, workers=settings.workers, desc=desc, progress=progress)
+    runs = pd.DataFrame([r for r, _ in results])
+    journeys = pd.concat([j for _, j in results], ignore_index=True)
+    return runs, journeys
+
+
+def run_plan(
+    settings: Settings, config: SimConfig, outdir: Path, *, org: str = "", progress: bool = True
+) -> pd.DataFrame:
+    """Run the baseline and every candidate, rank them, run the top together; write the plan."""
+    from sim.analysis import plan
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    options = plan.candidates(config, settings.levers)
+    if settings.roles is not None:
+        keep = {*settings.roles, "front office", "everyone"}
+        options = [i for i in options if i.role in keep]
+    if not options:
+        raise ConfigError("experiment.levers", list(settings.levers), "levers that apply to a role")
+    named = {BASELINE: plan.apply(config, {})}
+    named.update({i.name: plan.apply(config, i.changes) for i in options})
+    desc = f"{len(options)} interventions + baseline x {settings.replications} seeds"
+    runs, journeys = _run_all(named, settings, desc, progress)
+    effects = plan.effects_table(runs, options, BASELINE, conf=settings.conf_level)
+    ranked = plan.ranking(effects, settings.rank_by)
+    stage_cx = plan.stage_cx_effects(journeys, BASELINE, settings.conf_level)
+    direction = plan.DIRECTION[settings.rank_by]
+    good = ranked[direction * ranked[f"{settings.rank_by}_diff"] > 0]
+    top = list(good["intervention"].head(settings.top))
+    after = after_journey = None
+    if top:
+        chosen = [i for i in options if i.name in top]
+        together = {
+            "top together": plan.apply(config, plan.combined(chosen)),
+            BASELINE: named[BASELINE],
+        }
+        more_runs, more_journeys = _run_all(
+            together, settings, f"top {len(top)} together", progress
+        )
+        top_effect = plan.effects_table(
+            more_runs,
+            [plan.Intervention("top together", "combined", "-", ())],
+            BASELINE,
+            conf=settings.conf_level,
+        )
+        after = plan.ranking(top_effect, settings.rank_by)
+        after_journey = plan.mean_journey(more_journeys, "top together")
+        runs = pd.concat([runs, more_runs[more_runs.intervention != BASELINE]], ignore_index=True)
+        journeys = pd.concat(
+            [journeys, more_journeys[more_journeys.intervention != BASELINE]], ignore_index=True
+        )
+    runs.to_parquet(outdir / "runs.parquet", index=False)
+    journeys.to_parquet(outdir / "journeys.parquet", index=False)
+    effects.to_csv(outdir / "effects.csv", index=False)
+    ranked.to_csv(outdir / "plan.csv", index=False)
+    stage_cx.to_csv(outdir / "stage_cx.csv", index=False)
+    seeds = sorted(runs["seed"].unique())
+    context = {
+        "organisation": f"{org or config.org.name} ({config.org.employees} front-office "
+        f"employees, {config.org.customers:,} customers), journey {config.journey.name}",
+        "horizon": f"{config.days} days; effects over the last "
+        f"{min(settings.window_days, config.days)}",
+        "seeds": f"{seeds[0]}..{seeds[-1]} (paired: every intervention ran on each)",
+        "candidates": f"{len(options)} ({', '.join(settings.levers)})",
+    }
+    plan.write_plan(
+        outdir,
+        ranked=ranked,
+        interventions=options,
+        stage_cx=stage_cx,
+        after=after,
+        before_journey=plan.mean_journey(journeys, BASELINE),
+        after_journey=after_journey,
+        top=top,
+        rank_by=settings.rank_by,
+        context=context,
+        conf=settings.conf_level,
+    )
+    return ranked
+
+
+@hydra.main(config_path=str(CONFIG_DIR), config_name="plan", version_base="1.3")
+def _main(cfg: DictConfig) -> None:
+    from sim.analysis.plan import cell
+
+    quiet_libraries()
+    outdir = Path(HydraConfig.get().runtime.output_dir)
+    try:  # bad input: one line and exit 2, before any run starts
+        config = to_dataclass(cfg)
+        settings = settings_from(cfg, config)
+        ranked = run_plan(settings, config, outdir, org=labels_from_hydra(cfg)["org"])
+    except ConfigError as ex:
+        refuse(ex)
+    show = ranked.head(10)
+    table = pd.DataFrame(
+        {
+            "rank": show["rank"],
+            "intervention": show["intervention"],
+            "profit / year": [cell(r, "profit") for _, r in show.iterrows()],
+            "NPS": [cell(r, "nps") for _, r in show.iterrows()],
+            "CSAT": [cell(r, "csat_mean") for _, r in show.iterrows()],
+        }
+    )
+    print(table.to_string(index=False))
+    print(f"\nresults in {outdir} (plan.md)")
+
+
+def main() -> None:
+    """`sim-plan`: rank interventions per role and stage (see the module docstring)."""
+    sys.argv[1:] = expand_shortcuts(sys.argv[1:], SHORTCUTS)
+    guarded(_main)
+
+
+if __name__ == "__main__":
+    main()

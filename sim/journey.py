@@ -1,0 +1,253 @@
+"""The customer journey and the roles behind it: where the employee journey meets the customer's.
+
+Customers move through the stages of a journey over their life (onboarding in the first months,
+renewal around each anniversary, everyday service in between); each need they bring belongs to a
+stage, with that stage's complexity, failure risk and weight in their overall judgement. Roles
+work at stages: front-office roles take the contacts, back-office roles produce what customers
+receive without meeting anyone (a bill, an activation, a fix), and some roles serve only their
+colleagues (tools, rosters, support). A role's output quality follows its people: skill, stress
+and displayed positivity, the internal service it gets itself, and whether it has the people for
+its work. That quality is the internal service of the roles that depend on it: the first link of
+the service-profit chain (Heskett et al. 1994).
+
+Everything here works over whole arrays: one row per stage, per role, or per seat.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.config import BehaviourConfig, JourneyConfig, Office, PolicyConfig, Provides, single_stage
+
+REFERENCE_SKILL = 0.9  # assumption: a team's usual skill (the learning curve's plateau region)
+REFERENCE_STRESS = 0.3  # assumption: the stress of a normally loaded team (workforce.py's start)
+REFERENCE_INTERNAL_SERVICE = 0.6  # assumption: the baseline quality of tools and support
+INTERNAL_SERVICE_ERROR = 0.5  # assumption: errors x (1 + 0.5 per unit of internal service lacking)
+BACK_OFFICE_UTILISATION = 0.8  # assumption: a back office staffed to plan is 80% busy
+MAX_ERROR_FACTOR = 10.0  # assumption: an empty or broken back office errs at most 10x as often
+ROSTER_LOSS = 0.2  # assumption: a roster at half its usual quality wastes a tenth of the hours
+ROSTER_LOSS_CAP = 0.5  # assumption: even a broken roster is half right (last week's is reused)
+DELIVERY_RATING = 7.0  # assumption: a correct bill or fix meets expectations (7 of 10)
+SHARE_PRIOR = 1_000.0  # pseudo-contacts of the configured need shares in the stage-share estimate
+
+
+@dataclass(frozen=True)
+class Journey:
+    """A journey compiled to arrays (S stages, R roles)."""
+
+    stages: tuple[str, ...]
+    roles: tuple[str, ...]
+    need_share: np.ndarray
+    complex_share: np.ndarray
+    failure_risk: np.ndarray
+    weight: np.ndarray
+    from_day: np.ndarray
+    until_day: np.ndarray
+    cycle_days: np.ndarray
+    deliveries_per_year: np.ndarray
+    delivery_error: np.ndarray
+    front: np.ndarray  # (R,) front-office role
+    headcount: np.ndarray  # (R,) x org.employees
+    training: np.ndarray
+    feedback_reach: np.ndarray
+    autonomy: np.ndarray
+    tools: np.ndarray
+    covers: np.ndarray  # (R, S) the role works at the stage
+    supplies: np.ndarray  # (R, R) supplies[a, b]: role a's output is internal service to b
+    rosters: np.ndarray  # (R,) the role makes the rosters
+
+    @classmethod
+    def from_config(cls, cfg: JourneyConfig) -> Journey:
+        if not cfg.stages and not cfg.roles:
+            cfg = single_stage()
+        stages, roles = tuple(cfg.stages), tuple(cfg.roles)
+        st = [cfg.stages[s] for s in stages]
+        ro = [cfg.roles[r] for r in roles]
+
+        def col(items: list, name: str) -> np.ndarray:
+            return np.array([float(getattr(i, name)) for i in items])
+
+        covers = np.array([[s in r.stages for s in stages] for r in ro], dtype=bool)
+        supplies = np.array([[a in r.depends_on for r in ro] for a in roles], dtype=bool)
+        return cls(
+            stages=stages,
+            roles=roles,
+            need_share=col(st, "need_share"),
+            complex_share=col(st, "complex_share"),
+            failure_risk=col(st, "failure_risk"),
+            weight=col(st, "weight"),
+            from_day=col(st, "from_day"),
+            until_day=col(st, "until_day"),
+            cycle_days=col(st, "cycle_days"),
+            deliveries_per_year=col(st, "deliveries_per_year"),
+            delivery_error=col(st, "delivery_error"),
+            front=np.array([r.office == Office.front for r in ro]),
+            headcount=col(ro, "headcount"),
+            training=col(ro, "training"),
+            feedback_reach=col(ro, "feedback_reach"),
+            autonomy=col(ro, "autonomy"),
+            tools=col(ro, "tools"),
+            covers=covers,
+            supplies=supplies,
+            rosters=np.array([r.provides == Provides.rosters for r in ro]),
+        )
+
+    @property
+    def reaches(self) -> np.ndarray:
+        """(R, S): the role works at the stage, or serves a role that does (internal service)."""
+        through = (self.supplies.astype(int) @ self.covers.astype(int)) > 0
+        return self.covers | through
+
+    @property
+    def n_stages(self) -> int:
+        return len(self.stages)
+
+    @property
+    def n_roles(self) -> int:
+        return len(self.roles)
+
+    def open_stages(self, tenure: np.ndarray) -> np.ndarray:
+        """(n, S): which stages are open for customers of these tenures (days)."""
+        t = tenure[:, None]
+        phase = np.where(self.cycle_days > 0, t % np.maximum(self.cycle_days, 1.0), t)
+        return (phase >= self.from_day) & (phase < self.until_day)
+
+    def draw_stages(self, rng: np.random.Generator, tenure: np.ndarray) -> np.ndarray:
+        """The stage of each new need: among the stages open at the customer's tenure, in
+        proportion to their need shares (no draw at all when there is one stage)."""
+        if self.n_stages == 1:
+            return np.zeros(tenure.size, np.int64)
+        w = self.open_stages(tenure) * self.need_share
+        total = w.sum(axis=1)
+        # With no stage open the need goes to the stage that usually has the most.
+        w[total <= 0, int(np.argmax(self.need_share))] = 1.0
+        cum = np.cumsum(w, axis=1)
+        u = rng.random(tenure.size) * cum[:, -1]
+        return np.minimum((cum <= u[:, None]).sum(axis=1), self.n_stages - 1)
+
+    def seat_budgets(self, employees: int, staffing_level: float, scale: float) -> np.ndarray:
+        """Seats per role: the role's headcount share of the org's budget, scaled like it."""
+        raw = np.rint(employees * self.headcount * staffing_level * scale).astype(np.int64)
+        return np.where(self.headcount > 0, np.maximum(raw, 1), 0)
+
+    def impact(self, stage_counts: np.ndarray) -> np.ndarray:
+        """How far one encounter at each stage moves overall satisfaction, relative to the
+        average encounter: weight / the stage's share of contacts, so that each stage's part in
+        the customer's judgement is its weight (1 everywhere for a single stage)."""
+        if self.n_stages == 1:
+            return np.ones(1)
+        prior = self.need_share / self.need_share.sum()
+        share = (stage_counts + SHARE_PRIOR * prior) / (stage_counts.sum() + SHARE_PRIOR)
+        return self.weight / np.maximum(share, 1e-9)
+
+
+@dataclass
+class RoleState:
+    """What each role is like today (R,), from its people: the day's internal service."""
+
+    ready: np.ndarray  # people at work and past onboarding
+    load: np.ndarray  # work against capacity (front: the queue's occupancy)
+    skill: np.ndarray
+    stress: np.ndarray
+    positivity: np.ndarray
+    internal_service: np.ndarray  # quality of tools and support the role gets, 0..1
+    error_factor: np.ndarray  # x the reference error rate of the role's output
+    quality: np.ndarray  # 1 / error_factor: output quality relative to a reference team
+    roster_fit: np.ndarray  # share of rostered hours that meet the demand
+
+
+def error_factor(
+    skill: np.ndarray,
+    stress: np.ndarray,
+    positivity: np.ndarray,
+    internal_service: np.ndarray,
+    load: np.ndarray,
+    b: BehaviourConfig,
+) -> np.ndarray:
+    """How much more often than a reference team a role's output is wrong (1 = reference).
+
+    The same ingredients as a frontline failure (skill and stress, `encounter.meet`), plus care
+    (displayed positivity: work happiness shows in the work, seen or not), the internal service
+    the role gets, and a workload above capacity (assumptions)."""
+    f = (
+        (2.0 - skill)
+        / (2.0 - REFERENCE_SKILL)
+        * (1.0 + b.burnout_effect * stress)
+        / (1.0 + b.burnout_effect * REFERENCE_STRESS)
+        * (1.5 - positivity)
+        * internal_service_factor(internal_service)
+        * np.maximum(load, 1.0)
+    )
+    return np.clip(f, 1.0 / MAX_ERROR_FACTOR, MAX_ERROR_FACTOR)
+
+
+def internal_service_factor(internal_service: np.ndarray | float) -> np.ndarray:
+    """Errors rise as tools and support fall short of the reference (1 at the reference)."""
+    return 1.0 + INTERNAL_SERVICE_ERROR * (
+        REFERENCE_INTERNAL_SERVICE - np.asarray(internal_service)
+    )
+
+
+def internal_service(journey: Journey, quality: np.ndarray, policy: PolicyConfig) -> np.ndarray:
+    """(R,) the internal service each role gets: the org's tools x the role's own, x the mean
+    output quality of the roles it depends on (1 if none), capped at 1."""
+    n_sup = journey.supplies.sum(axis=0)
+    supplied = np.divide(
+        quality @ journey.supplies, n_sup, out=np.ones(journey.n_roles), where=n_sup > 0
+    )
+    return np.clip(policy.internal_service * journey.tools * supplied, 0.0, 1.0)
+
+
+def roster_fit(journey: Journey, quality: np.ndarray) -> np.ndarray:
+    """(R,) share of a role's rostered hours that meet demand: a poor roster from the planners a
+    role depends on leaves it understaffed when the customers come."""
+    fit = np.ones(journey.n_roles)
+    for planner in np.flatnonzero(journey.rosters):
+        loss = ROSTER_LOSS * min(max(0.0, 1.0 - float(quality[planner])), ROSTER_LOSS_CAP)
+        fit = np.where(journey.supplies[planner], fit * (1.0 - loss), fit)
+    return fit
+
+
+def role_means(values: np.ndarray, role: np.ndarray, mask: np.ndarray, n_roles: int) -> np.ndarray:
+    """(R,) the mean of `values` over the seats in `mask`, per role (nan for an empty role)."""
+    count = np.bincount(role[mask], minlength=n_roles)
+    total = np.bincount(role[mask], weights=values[mask], minlength=n_roles)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / count
+
+
+def deliveries(
+    rng: np.random.Generator,
+    journey: Journey,
+    tenure: np.ndarray,
+    active: np.ndarray,
+    error_by_stage: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Today's back-office outputs (bills, activations, fixes) to customers at open stages.
+
+    Returns the counts per stage (row 0: delivered, row 1: wrong), the customers who got a wrong
+    one (each once, even if hit twice today) and the stage of that wrong output."""
+    counts = np.zeros((2, journey.n_stages), np.int64)
+    making = np.flatnonzero(journey.deliveries_per_year > 0)
+    live = np.flatnonzero(active)
+    if making.size == 0 or live.size == 0:
+        return counts, np.zeros(0, np.int64), np.zeros(0, np.int64)
+    rows, stages = [], []
+    for s in making.tolist():
+        # Thinning: draw today's recipients among all customers, keep those at the stage (the
+        # same law as a draw per eligible customer, at the cost of the few drawn).
+        p = min(journey.deliveries_per_year[s] / 365.0, 1.0)
+        drawn = live[rng.integers(0, live.size, int(rng.binomial(live.size, p)))]
+        got = drawn[journey.open_stages(tenure[drawn])[:, s]]
+        wrong = int(rng.binomial(got.size, float(np.clip(error_by_stage[s], 0.0, 1.0))))
+        counts[:, s] = got.size, wrong
+        if wrong:
+            rows.append(got[:wrong])  # the draw is in random order: any `wrong` of them
+            stages.append(np.full(wrong, s, np.int64))
+    if not rows:
+        return counts, np.zeros(0, np.int64), np.zeros(0, np.int64)
+    all_rows, all_stages = np.concatenate(rows), np.concatenate(stages)
+    _, first = np.unique(all_rows, return_index=True)
+    return counts, all_rows[first], all_stages[first]
