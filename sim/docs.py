@@ -11,7 +11,15 @@ import sys
 from dataclasses import MISSING, fields
 from pathlib import Path
 
-from sim.config import BehaviourConfig, ManagementConfig, OrgConfig, PolicyConfig, SimConfig
+from sim.config import (
+    BehaviourConfig,
+    ManagementConfig,
+    OrgConfig,
+    PolicyConfig,
+    RoleConfig,
+    SimConfig,
+    StageConfig,
+)
 
 BEGIN = "<!-- BEGIN GENERATED PARAMETER TABLES (python -m sim.docs) -->"
 END = "<!-- END GENERATED PARAMETER TABLES -->"
@@ -23,6 +31,16 @@ SECTIONS = (
     ("Management levers (`policy.*`, preset `scenario=baseline`)", "policy.", PolicyConfig),
     ("Behaviour (`behaviour.*`, shared by every scenario)", "behaviour.", BehaviourConfig),
     ("Management as an agent (`management.*`)", "management.", ManagementConfig),
+    (
+        "Journey stages (`journey.stages.<stage>.*`; values per stage in configs/journey/)",
+        "journey.stages.<stage>.",
+        StageConfig,
+    ),
+    (
+        "Journey roles (`journey.roles.<role>.*`; values per role in configs/journey/)",
+        "journey.roles.<role>.",
+        RoleConfig,
+    ),
 )
 
 
@@ -53,8 +71,46 @@ def parameter_tables() -> str:
             )
             out.append("| " + " | ".join(row) + " |")
         out.append("")
+    out += journey_tables()
     out.append(END)
     return "\n".join(out)
+
+
+def journey_tables() -> list[str]:
+    """The values of every journey preset (configs/journey/*.yaml), stage by stage and role by
+    role. Unless a stage or role row names a source, each value is an assumption."""
+    from sim.config import load_journey
+
+    out = []
+    presets = sorted((MODEL_MD.parent.parent / "configs" / "journey").glob("*.yaml"))
+    stage_cols = [f.name for f in fields(StageConfig) if "range" in f.metadata]
+    role_cols = [f.name for f in fields(RoleConfig) if "range" in f.metadata]
+    for path in presets:
+        j = load_journey(path.stem)
+        out += [f"#### Journey preset `journey={path.stem}` (every value an assumption)", ""]
+        out += ["| stage | " + " | ".join(stage_cols) + " | touchpoints | contact reasons |"]
+        out.append("|---" * (len(stage_cols) + 3) + "|")
+        for name, st in j.stages.items():
+            values = [_fmt(getattr(st, c)) for c in stage_cols]
+            row = [f"`{name}`", *values, ", ".join(st.touchpoints), ", ".join(st.contact_reasons)]
+            out.append("| " + " | ".join(row) + " |")
+        out += [
+            "",
+            "| role | office | stages | depends on | provides | " + " | ".join(role_cols) + " |",
+        ]
+        out.append("|---" * (len(role_cols) + 5) + "|")
+        for name, ro in j.roles.items():
+            row = [
+                f"`{name}`",
+                str(ro.office),
+                ", ".join(ro.stages) or "-",
+                ", ".join(ro.depends_on) or "-",
+                str(ro.provides),
+                *[_fmt(getattr(ro, c)) for c in role_cols],
+            ]
+            out.append("| " + " | ".join(row) + " |")
+        out.append("")
+    return out
 
 
 def render(text: str) -> str:

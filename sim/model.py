@@ -225,7 +225,9 @@ class ServiceModel(mesa.Model):
         ready = staff.active & (staff.training_left <= 0) & self.journey.front[staff.role]
         on_duty = np.flatnonzero(ready & (self.rng.random(staff.size) >= absent_p))
         speed = staff.skill  # efficiency: a new hire at 0.5 takes twice as long
-        complex_share = contacts.complex.mean() if contacts.count else org.complex_share
+        jn = self.journey
+        usual = float(jn.complex_share @ jn.need_share / jn.need_share.sum())
+        complex_share = contacts.complex.mean() if contacts.count else usual
         mix = 1.0 + complex_share * (org.complex_handle_factor - 1.0)
         base = org.handle_minutes * 60.0 * (1.0 - b.pressure_speedup * pol.productivity_pressure)
         full = base * mix / max(float(speed[on_duty].mean()) if on_duty.size else 1.0, 1e-3)

@@ -9,15 +9,23 @@ from conftest import make_config
 
 from sim import docs
 from sim.cli import group_options
-from sim.config import RANGES, ConfigError, SimConfig, validate
+from sim.config import RANGES, ConfigError, SimConfig, single_stage, validate
 
 
 def test_yaml_defaults_equal_schema_defaults():
-    # `ServiceModel()` (dashboard, notebooks) and `sim-run` must simulate the same baseline.
+    # `ServiceModel()` (notebooks) and `sim-run` must simulate the same baseline, except for the
+    # journey: the schema's is empty (the single-stage day), the org's preset fills it.
     composed = asdict(make_config())
     schema = asdict(SimConfig())
     composed.pop("experiment"), schema.pop("experiment")
+    assert composed.pop("journey")["name"] == "call_centre"
+    assert schema.pop("journey") == {"name": "single_stage", "stages": {}, "roles": {}}
     assert composed == schema
+
+
+def test_schema_defaults_of_stages_and_roles_are_documented_presets():
+    single = asdict(make_config("journey=single_stage"))["journey"]
+    assert single == asdict(single_stage())
 
 
 @pytest.mark.parametrize("scenario", group_options("scenario"))

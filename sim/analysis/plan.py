@@ -176,7 +176,7 @@ def apply(config: SimConfig, changes: dict[str, Any]) -> SimConfig:
         *path, last = key.split(".")
         node: Any = new
         for part in path:
-            node = node[part] if isinstance(node, dict) else getattr(node, part, None)
+            node = node.get(part) if isinstance(node, dict) else getattr(node, part, None)
             if node is None:
                 raise ConfigError(key, value, "an existing config key")
         if isinstance(node, dict) or not hasattr(node, last):

@@ -117,15 +117,26 @@ class Tile:
     training: bool  # in onboarding: takes no contacts yet
     new: bool  # first NEW_HIRE_DAYS days
     refill_in: int  # days until the replacement starts (vacant), else -1
+    role: str = ""  # the seat's role in the journey
+    back: bool = False  # a back-office desk: no customer contacts
 
 
-def desk_tiles(staff: EmployeeTable, seats: int, day: int) -> list[Tile]:
+def desk_tiles(
+    staff: EmployeeTable,
+    seats: int,
+    day: int,
+    roles: tuple[str, ...] = (),
+    front: np.ndarray | None = None,
+) -> list[Tile]:
     """One tile per seat of the budget, plus any seat beyond it that is still occupied or
-    awaiting a hire (a shrinking budget is met by not refilling, never by dismissals)."""
+    awaiting a hire (a shrinking budget is met by not refilling, never by dismissals). With the
+    journey's `roles` and `front` flags, each tile names its role and marks the back office."""
     busy = np.flatnonzero(staff.active | (staff.refill_day > day))
     n = min(staff.size, max(int(seats), int(busy[-1]) + 1 if busy.size else 0))
     tiles = []
     for s in range(n):
+        role = roles[staff.role[s]] if roles else ""
+        back = bool(front is not None and not front[staff.role[s]])
         if staff.active[s]:
             tiles.append(
                 Tile(
@@ -135,6 +146,8 @@ def desk_tiles(staff: EmployeeTable, seats: int, day: int) -> list[Tile]:
                     training=bool(staff.training_left[s] > 0),
                     new=bool(staff.tenure[s] < NEW_HIRE_DAYS),
                     refill_in=-1,
+                    role=role,
+                    back=back,
                 )
             )
         else:
@@ -147,6 +160,8 @@ def desk_tiles(staff: EmployeeTable, seats: int, day: int) -> list[Tile]:
                     training=False,
                     new=False,
                     refill_in=int(staff.refill_day[s] - day) if pending else -1,
+                    role=role,
+                    back=back,
                 )
             )
     return tiles
@@ -201,7 +216,7 @@ def view(session: Session, window: int = WINDOW) -> View:
             live=plot_frame(ts, window),
             ghost=plot_frame(base, window),
             cards=kpi_cards(ts, base, window),
-            tiles=desk_tiles(m.staff, m.seats, m.day),
+            tiles=desk_tiles(m.staff, m.seats, m.day, m.journey.roles, m.journey.front),
             hist_live=satisfaction_shares(session.satisfaction_counts()),
             hist_ghost=satisfaction_shares(session.baseline_satisfaction_counts()),
             drivers_live=drivers_now(ts),

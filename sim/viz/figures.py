@@ -153,14 +153,15 @@ def floor_html(tiles: list[Tile], lang: str = "en") -> str:
             if tile.training:
                 style += ";border-style:dashed"
             text = f"{tile.engagement:.1f}"
-            title = f"#{tile.seat + 1}: {t('kpi.work_happiness_mean', lang)} {text}"
+            title = f"#{tile.seat + 1} {tile.role}: {t('kpi.work_happiness_mean', lang)} {text}"
         else:
             badge, style, text = "", "", ""
-            title = f"#{tile.seat + 1}: {t('vacant', lang)}"
+            title = f"#{tile.seat + 1} {tile.role}: {t('vacant', lang)}"
             if tile.refill_in >= 0:
                 title += f" ({tile.refill_in} {t('days', lang)})"
         cells.append(
-            f'<div class="desk desk-{tile.state}" data-seat="{tile.seat}" style="{style}" '
+            f'<div class="desk desk-{tile.state}{" desk-back" if tile.back else ""}" '
+            f'data-seat="{tile.seat}" data-role="{html.escape(tile.role)}" style="{style}" '
             f'title="{html.escape(title)}">{badge}<span class="desk-value">{text}</span></div>'
         )
     grid = f'<div class="floor" style="grid-template-columns:repeat({cols}, 1fr)">'
@@ -175,6 +176,7 @@ FLOOR_CSS = """
         font: 600 14px/1 Roboto, sans-serif; color: #222; }
 .desk-vacant { background: #fff; border: 2px dashed #aaa; }
 .desk-closed { background: #f3f3f3; border: 1px dotted #ccc; }
+.desk-back { border-radius: 0; border-color: #1f3a68; }
 .desk-badge { position: absolute; top: 2px; right: 4px; font-size: 10px; font-weight: 700;
               color: #000; background: rgba(255,255,255,0.75); border-radius: 3px;
               padding: 0 2px; }
