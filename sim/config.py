@@ -685,7 +685,9 @@ def single_stage() -> JourneyConfig:
     """One stage served by one front-office role: the service day without a journey."""
     return JourneyConfig(
         name="single_stage",
-        stages={"service": StageConfig(weight=1.0)},
+        stages={
+            "service": StageConfig(touchpoints=["phone"], contact_reasons=["any need"], weight=1.0)
+        },
         roles={"agents": RoleConfig(stages=["service"])},
     )
 
