@@ -95,10 +95,10 @@ def journey_figure(journey: pd.DataFrame, path: Path, *, title: str = "") -> Non
     customers' rating of each stage (0..10) with its failure rate. Takes a journey.parquet
     frame (or a mean of several)."""
     stages, roles = _ordered(journey, "stage"), _ordered(journey, "role")
-    fig = Figure(figsize=(3.8 + 4 * (len(roles) * 0.55 + 0.6), 0.5 * len(stages) + 2.6))
+    fig = Figure(figsize=(3.8 + 4 * (len(roles) * 0.55 + 0.6), 0.55 * len(stages) + 2.6))
     widths = [len(roles) + 0.8] * 4 + [1.4]
     axes = fig.subplots(1, 5, gridspec_kw={"width_ratios": widths})
-    fig.subplots_adjust(left=0.09, right=0.95, bottom=0.36, top=0.84, wspace=0.12)
+    fig.subplots_adjust(left=0.09, right=0.95, bottom=0.36, top=0.86, wspace=0.12)
     serves = journey.pivot(index="stage", columns="role", values="serves_here").loc[stages, roles]
     for ax, driver in zip(axes[:4], DRIVER_TITLES, strict=True):
         grid = journey.pivot(index="stage", columns="role", values=driver).loc[stages, roles]
@@ -110,7 +110,7 @@ def journey_figure(journey: pd.DataFrame, path: Path, *, title: str = "") -> Non
         ax.set_xticks(range(len(roles)), roles, rotation=50, ha="right", fontsize=8)
         ax.set_yticks(range(len(stages)), stages if ax is axes[0] else [""] * len(stages))
         ax.set_title(DRIVER_TITLES[driver], fontsize=10)
-    bar = fig.colorbar(image, ax=axes[:4], orientation="horizontal", fraction=0.04, pad=0.42)
+    bar = fig.colorbar(image, ax=axes[:4], orientation="horizontal", fraction=0.05, pad=0.5)
     bar.set_label("driver (0..1); italic: through internal service", fontsize=8)
     stage = journey.drop_duplicates("stage").set_index("stage").loc[stages]
     ax = axes[4]
@@ -125,4 +125,4 @@ def journey_figure(journey: pd.DataFrame, path: Path, *, title: str = "") -> Non
     ax.set_title("customers", fontsize=10)
     if title:
         fig.suptitle(title)
-    fig.savefig(path, format="png", dpi=100)
+    fig.savefig(path, format="png", dpi=100, bbox_inches="tight")  # crop the margins

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import run_cli
+from conftest import make_config, run_cli
 
 from sim.config import ManagementConfig, OrgConfig, PolicyConfig, SimConfig
 from sim.management import Reading, decide
@@ -113,3 +113,46 @@ def test_unknown_rule_is_refused_in_one_line(tmp_path):
     lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and "management.rule" in lines[0] and "chaos" in lines[0]
     assert "people_driven" in lines[0]
+
+
+def _managed(rule: str, seed: int) -> ServiceModel:
+    """A small call centre with its journey, three years, a demand surge in the first spring:
+    what management reads after it is up to its rule."""
+    cfg = make_config(
+        "org.employees=15",
+        "org.customers=12000",
+        "days=1095",
+        "progress=false",
+        f"seed={seed}",
+        f"management.rule={rule}",
+    )
+    model = ServiceModel(cfg)
+    for day in range(cfg.days):
+        model.demand_factor = 1.3 if 120 <= day < 180 else 1.0
+        model.step()
+    return model
+
+
+def test_cycles_of_failure_and_success_arise_from_the_rules_alone():
+    """No scenario changes a lever: cost-focused management ratchets staffing and training down
+    after each dip in profit and ends with worse service and customers; people-driven management
+    raises the weakest drivers and ends with happier staff. Same seeds, same surge."""
+    last = {}
+    for rule in ("none", "cost_focused", "people_driven"):
+        runs = [_managed(rule, seed) for seed in (0, 1)]
+        tail = [m.timeseries().tail(365) for m in runs]
+        last[rule] = {
+            "staffing": min(t["lever_staffing_level"].iloc[-1] for t in tail),
+            "cuts": min(
+                sum(1 for d in m.manager.decisions if "staffing_level" in d.changes) for m in runs
+            ),
+            "csat": sum(t["csat_mean"].mean() for t in tail) / 2,
+            "fcr": sum(t["resolved_first"].sum() / t["first_contacts"].sum() for t in tail) / 2,
+            "happiness": sum(t["work_happiness_mean"].mean() for t in tail) / 2,
+        }
+    cost, people, none = last["cost_focused"], last["people_driven"], last["none"]
+    assert cost["cuts"] >= 2  # not one decision: a ratchet, dip after dip
+    assert cost["staffing"] < 0.95
+    assert cost["csat"] < none["csat"] and cost["fcr"] < none["fcr"]
+    assert people["happiness"] > none["happiness"] + 0.2
+    assert people["csat"] > cost["csat"]
