@@ -158,7 +158,7 @@ class ServiceModel(mesa.Model):
         self.day += 1
         if self.day % self.config.survey_interval_days == 0:
             self.survey_rows += survey.run_survey(
-                self.rng, self.day, self.staff, self.customers, self.org.teams
+                self.rng, self.day, self.staff, self.customers, self.org.teams, self.journey.roles
             )
             self._review_headcount()
         t.update({f"lever_{k}": float(v) for k, v in asdict(self.policy).items()})

@@ -65,9 +65,15 @@ def _rows(day: int, split: str, labels, groups: np.ndarray, recommend, happiness
 
 
 def run_survey(
-    rng: np.random.Generator, day: int, staff: EmployeeTable, customers: CustomerTable, teams: int
+    rng: np.random.Generator,
+    day: int,
+    staff: EmployeeTable,
+    customers: CustomerTable,
+    teams: int,
+    roles: tuple[str, ...] = (),
 ) -> list[dict]:
-    """A pulse survey of every employee (not in training excluded) and every customer."""
+    """A pulse survey of every employee (not in training excluded) and every customer; with the
+    journey's `roles`, the employees' answers are split by role too."""
     emp = np.flatnonzero(staff.active)
     rec = employee_answers(staff)[emp]
     # Work happiness asked on 0-10: the state with a little answer noise (assumption: sd 0.5).
@@ -75,6 +81,8 @@ def run_survey(
     rows: list[dict] = []
     rows += _rows(day, "all", ["all"], np.zeros(emp.size, int), rec, happy)
     rows += _rows(day, "team", [f"team {t + 1}" for t in range(teams)], staff.team[emp], rec, happy)
+    if roles:
+        rows += _rows(day, "role", list(roles), staff.role[emp], rec, happy)
     rows += _rows(day, "age", AGE_BANDS, band(staff.age[emp], AGE_EDGES), rec, happy)
     tenure_band = band(staff.tenure[emp] / 365.0, TENURE_EDGES_YEARS)
     rows += _rows(day, "tenure", TENURE_BANDS, tenure_band, rec, happy)

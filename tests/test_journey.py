@@ -155,6 +155,8 @@ def test_back_office_with_poor_ex_raises_failures_and_lowers_cx_at_its_stage():
         ("journey.roles.it_support.depends_on=[hr]", "journey.roles.it_support.depends_on"),
         ("journey.stages.renewal.until_day=100", "journey.stages.renewal.until_day"),
         ("journey.stages.billing.complex_share=1.5", "journey.stages.billing.complex_share"),
+        ("journey=shop", "journey='shop' is not a known journey: allowed call_centre, hotel"),
+        ("journey.roles.it_support.office=middle", "journey.roles.it_support.office"),
     ],
 )
 def test_bad_journeys_are_refused_by_name(tmp_path, override, key):
