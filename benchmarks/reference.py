@@ -26,6 +26,7 @@ import pandas as pd
 
 from sim import finance, queueing, recovery, standards, workforce
 from sim.config import SimConfig, single_stage
+from sim.journey import INTERNAL_SERVICE_ERROR, REFERENCE_INTERNAL_SERVICE
 
 N_TIES = 4
 DELIGHT, ANGER = 9.0, 4.0
@@ -264,6 +265,7 @@ class RefEmployee(mesa.Agent):
         p *= 1.0 - b.rush_resolution_loss * (1.0 - m.effort)  # rushed: fewer fixes
         resolved = r.random() < p
         p_fail = b.failure_rate * (2.0 - self.skill) * (1.0 + b.burnout_effect * self.stress)
+        p_fail *= 1.0 + INTERNAL_SERVICE_ERROR * (REFERENCE_INTERNAL_SERVICE - pol.internal_service)
         failure = r.random() < _clip(p_fail, 0.0, 1.0)
         positivity = _clip(
             0.5
@@ -604,7 +606,7 @@ class ReferenceModel(mesa.Model):
             self.start_customers,
         )
         occupied = sum(a is not None for a in self.seat_agent)
-        planned = occupied + sum(d > self.day for d in self.refill_day)
+        planned = occupied + sum(d >= self.day for d in self.refill_day)
         if self.seats > planned:
             new = self.seats - planned
             free = [

@@ -124,11 +124,11 @@ def run_one(task: tuple[str, SimConfig, int]) -> tuple[dict[str, Any], pd.DataFr
 
 
 def _run_all(
-    named: dict[str, SimConfig], settings: Settings, desc: str, progress: bool
+    named: dict[str, SimConfig], settings: Settings, desc: str, progress: bool, first: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     from sim.analysis.parallel import parallel_map
 
-    seeds = [next(iter(named.values())).seed + k for k in range(settings.replications)]
+    seeds = [first + k for k in range(settings.replications)]
     tasks = [
         (name, dataclasses.replace(config, seed=s), settings.window_days)
         for s in seeds
@@ -156,7 +156,8 @@ def run_plan(
     named = {BASELINE: plan.apply(config, {})}
     named.update({i.name: plan.apply(config, i.changes) for i in options})
     desc = f"{len(options)} interventions + baseline x {settings.replications} seeds"
-    runs, journeys = _run_all(named, settings, desc, progress)
+    runs, journeys = _run_all(named, settings, desc, progress, config.seed)
+    before_journey = plan.mean_journey(journeys, BASELINE)
     effects = plan.effects_table(runs, options, BASELINE, conf=settings.conf_level)
     ranked = plan.ranking(effects, settings.rank_by)
     stage_cx = plan.stage_cx_effects(journeys, BASELINE, settings.conf_level)
@@ -170,8 +171,10 @@ def run_plan(
             "top together": plan.apply(config, plan.combined(chosen)),
             BASELINE: named[BASELINE],
         }
+        # Fresh seeds: the top were chosen on the first ones, whose luck would flatter them.
+        fresh = config.seed + settings.replications
         more_runs, more_journeys = _run_all(
-            together, settings, f"top {len(top)} together", progress
+            together, settings, f"top {len(top)} together", progress, fresh
         )
         top_effect = plan.effects_table(
             more_runs,
@@ -181,22 +184,27 @@ def run_plan(
         )
         after = plan.ranking(top_effect, settings.rank_by)
         after_journey = plan.mean_journey(more_journeys, "top together")
-        runs = pd.concat([runs, more_runs[more_runs.intervention != BASELINE]], ignore_index=True)
+        runs = pd.concat(
+            [runs.assign(seed_set="ranking"), more_runs.assign(seed_set="top together")],
+            ignore_index=True,
+        )
         journeys = pd.concat(
-            [journeys, more_journeys[more_journeys.intervention != BASELINE]], ignore_index=True
+            [journeys.assign(seed_set="ranking"), more_journeys.assign(seed_set="top together")],
+            ignore_index=True,
         )
     runs.to_parquet(outdir / "runs.parquet", index=False)
     journeys.to_parquet(outdir / "journeys.parquet", index=False)
     effects.to_csv(outdir / "effects.csv", index=False)
     ranked.to_csv(outdir / "plan.csv", index=False)
     stage_cx.to_csv(outdir / "stage_cx.csv", index=False)
-    seeds = sorted(runs["seed"].unique())
+    seeds = [config.seed, config.seed + settings.replications - 1]
     context = {
         "organisation": f"{org or config.org.name} ({config.org.employees} front-office "
         f"employees, {config.org.customers:,} customers), journey {config.journey.name}",
         "horizon": f"{config.days} days; effects over the last "
         f"{min(settings.window_days, config.days)}",
-        "seeds": f"{seeds[0]}..{seeds[-1]} (paired: every intervention ran on each)",
+        "seeds": f"{seeds[0]}..{seeds[-1]} (paired: every intervention ran on each); the top "
+        f"together on fresh seeds {seeds[-1] + 1}..{seeds[-1] + settings.replications}",
         "candidates": f"{len(options)} ({', '.join(settings.levers)})",
     }
     plan.write_plan(
@@ -205,7 +213,7 @@ def run_plan(
         interventions=options,
         stage_cx=stage_cx,
         after=after,
-        before_journey=plan.mean_journey(journeys, BASELINE),
+        before_journey=before_journey,
         after_journey=after_journey,
         top=top,
         rank_by=settings.rank_by,

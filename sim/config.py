@@ -606,7 +606,7 @@ class StageConfig:
     deliveries_per_year: float = param(
         0.0,
         0.0,
-        1e4,
+        365.0,
         "outputs / customer / year",
         A,
         "back-office outputs a customer here receives (bills, activations, fixes)",
@@ -636,7 +636,10 @@ class RoleConfig:
         default=Provides.none, metadata={"doc": "none, tools, rosters or support"}
     )
     headcount: float = param(
-        1.0, 0.0, 100.0, "x org.employees", A, "the role's headcount budget at staffing_level 1"
+        1.0, 0.0, 100.0, "x org.employees", A, "staff the role's work needs at staffing_level 1"
+    )
+    staffing: float = param(
+        1.0, 0.0, 10.0, "x headcount", A, "staff the role is given against what its work needs"
     )
     training: float = param(1.0, 0.0, 3.0, "x policy.training", A, "the role's training intensity")
     feedback_reach: float = param(
@@ -807,6 +810,12 @@ def validate_journey(journey: Any) -> None:
                 stage.until_day,
                 f"more than from_day ({stage.from_day})",
             )
+        if stage.cycle_days > 0 and stage.from_day >= stage.cycle_days:
+            raise ConfigError(
+                f"journey.stages.{name}.from_day",
+                stage.from_day,
+                f"less than cycle_days ({stage.cycle_days}), or the stage never opens",
+            )
     total = sum(float(s.weight) for s in stages.values())
     if abs(total - 1.0) > 1e-6:
         raise ConfigError("journey.stages.*.weight", round(total, 6), "stage weights must sum to 1")
@@ -850,19 +859,21 @@ def validate_journey(journey: Any) -> None:
             raise ConfigError(
                 f"journey.stages.{name}", "no role", "a stage needs a role that works at it"
             )
-        if stage.need_share > 0 and not any(str(roles[r].office) == "front" for r in serving):
+        contacted = stage.need_share > 0 or stage.deliveries_per_year > 0
+        if contacted and not any(str(roles[r].office) == "front" for r in serving):
+            # Customers call about a wrong output too: someone must answer.
             raise ConfigError(
                 f"journey.stages.{name}",
                 "no front-office role",
                 "customers contact this stage: a front role must serve it",
             )
         if stage.deliveries_per_year > 0 and not any(
-            str(roles[r].office) == "back" for r in serving
+            str(roles[r].office) == "back" and roles[r].headcount > 0 for r in serving
         ):
             raise ConfigError(
                 f"journey.stages.{name}.deliveries_per_year",
                 stage.deliveries_per_year,
-                "0 unless a back-office role works at this stage",
+                "0 unless a back-office role with headcount works at this stage",
             )
 
 

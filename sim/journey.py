@@ -49,7 +49,8 @@ class Journey:
     deliveries_per_year: np.ndarray
     delivery_error: np.ndarray
     front: np.ndarray  # (R,) front-office role
-    headcount: np.ndarray  # (R,) x org.employees
+    headcount: np.ndarray  # (R,) staff the work needs, x org.employees
+    staffing: np.ndarray  # (R,) staff given against that need
     training: np.ndarray
     feedback_reach: np.ndarray
     autonomy: np.ndarray
@@ -85,6 +86,7 @@ class Journey:
             delivery_error=col(st, "delivery_error"),
             front=np.array([r.office == Office.front for r in ro]),
             headcount=col(ro, "headcount"),
+            staffing=col(ro, "staffing"),
             training=col(ro, "training"),
             feedback_reach=col(ro, "feedback_reach"),
             autonomy=col(ro, "autonomy"),
@@ -127,18 +129,28 @@ class Journey:
         u = rng.random(tenure.size) * cum[:, -1]
         return np.minimum((cum <= u[:, None]).sum(axis=1), self.n_stages - 1)
 
-    def seat_budgets(self, employees: int, staffing_level: float, scale: float) -> np.ndarray:
-        """Seats per role: the role's headcount share of the org's budget, scaled like it."""
-        raw = np.rint(employees * self.headcount * staffing_level * scale).astype(np.int64)
-        return np.where(self.headcount > 0, np.maximum(raw, 1), 0)
+    def seat_budgets(self, employees: int, staffing_level, scale: float) -> np.ndarray:
+        """Seats per role: the staff its work needs (headcount x org.employees, scaled with the
+        customer base) x the role's own staffing x the org's staffing level."""
+        need = employees * self.headcount * self.staffing * np.asarray(staffing_level) * scale
+        raw = np.rint(need).astype(np.int64)
+        return np.where(self.headcount * self.staffing > 0, np.maximum(raw, 1), 0)
 
-    def impact(self, stage_counts: np.ndarray) -> np.ndarray:
+    def need_mix(self, tenure: np.ndarray) -> np.ndarray:
+        """(S,) the expected share of new needs per stage for customers of these tenures."""
+        w = self.open_stages(tenure) * self.need_share
+        total = w.sum(axis=1, keepdims=True)
+        w = np.where(total > 0, w / np.where(total > 0, total, 1.0), 0.0)
+        mix = w.sum(axis=0)
+        return mix / mix.sum() if mix.sum() > 0 else self.need_share / self.need_share.sum()
+
+    def impact(self, stage_counts: np.ndarray, prior: np.ndarray) -> np.ndarray:
         """How far one encounter at each stage moves overall satisfaction, relative to the
-        average encounter: weight / the stage's share of contacts, so that each stage's part in
-        the customer's judgement is its weight (1 everywhere for a single stage)."""
+        average encounter: weight / the stage's share of contacts (so far, after a prior of
+        SHARE_PRIOR contacts at the `prior` mix), so that each stage's part in the customer's
+        judgement is its weight (1 everywhere for a single stage)."""
         if self.n_stages == 1:
             return np.ones(1)
-        prior = self.need_share / self.need_share.sum()
         share = (stage_counts + SHARE_PRIOR * prior) / (stage_counts.sum() + SHARE_PRIOR)
         return self.weight / np.maximum(share, 1e-9)
 

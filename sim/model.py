@@ -102,6 +102,8 @@ class ServiceModel(mesa.Model):
         self.customers = CustomerTable.empty(n, loyalty.N_TIES)
         self._customer_agents: list[Customer | None] = [None] * n
         self._add_customers(np.arange(n), start=True)
+        # The stage mix of needs the starting customers would bring: the prior of `impact`.
+        self._stage_prior = jn.need_mix(self.customers.tenure[:n])
         self.start = {"headcount": self.seats, "customers": n}
         self.totals = {"hires": 0, "quits": 0, "acquired": 0, "churned": 0}
         self.today: dict[str, float] = {}
@@ -186,7 +188,7 @@ class ServiceModel(mesa.Model):
         ready = staff.active & (staff.training_left <= 0)
         heads = np.bincount(staff.role[ready], minlength=n_roles)
         scale = self.customers.active.sum() / max(self.start["customers"], 1)
-        needed = self.org.employees * jn.headcount * scale
+        needed = self.org.employees * jn.headcount * scale  # the work, in staff at plan
         back_load = np.divide(
             journey.BACK_OFFICE_UTILISATION * needed,
             heads,
@@ -226,7 +228,7 @@ class ServiceModel(mesa.Model):
         on_duty = np.flatnonzero(ready & (self.rng.random(staff.size) >= absent_p))
         speed = staff.skill  # efficiency: a new hire at 0.5 takes twice as long
         jn = self.journey
-        usual = float(jn.complex_share @ jn.need_share / jn.need_share.sum())
+        usual = float(jn.complex_share @ self._stage_prior)
         complex_share = contacts.complex.mean() if contacts.count else usual
         mix = 1.0 + complex_share * (org.complex_handle_factor - 1.0)
         base = org.handle_minutes * 60.0 * (1.0 - b.pressure_speedup * pol.productivity_pressure)
@@ -339,7 +341,7 @@ class ServiceModel(mesa.Model):
             effort=self.effort,
             failure_risk=risk,
         )
-        impact = jn.impact(self._stage_counts)
+        impact = jn.impact(self._stage_counts, self._stage_prior)
         loyalty.experience(c, answered.customer, out.experience, b, impact[answered.stage])
         loyalty.close_needs(c, answered.customer[out.resolved])
         open_ = ~out.resolved
@@ -398,8 +400,11 @@ class ServiceModel(mesa.Model):
         back = jn.covers & ~jn.front[:, None]  # (R, S) back roles producing each stage's outputs
         weights = back * jn.headcount[:, None]
         w_sum = weights.sum(axis=0)
-        factor = np.divide(
-            weights.T @ roles.error_factor, w_sum, out=np.ones(jn.n_stages), where=w_sum > 0
+        factor = np.divide(  # nobody to make a stage's outputs: as an empty role
+            weights.T @ roles.error_factor,
+            w_sum,
+            out=np.full(jn.n_stages, journey.MAX_ERROR_FACTOR),
+            where=w_sum > 0,
         )
         counts, rows, stages = journey.deliveries(
             self.rng, jn, c.tenure, c.active, jn.delivery_error * factor
@@ -591,7 +596,9 @@ class ServiceModel(mesa.Model):
         self.role_seats = jn.seat_budgets(self.org.employees, level, scale)
         self.seats = int(self.role_seats.sum())
         planned = np.bincount(
-            staff.role[staff.active | (staff.refill_day > self.day)], minlength=jn.n_roles
+            # Seats whose hire starts today (the next step) are planned too.
+            staff.role[staff.active | (staff.refill_day >= self.day)],
+            minlength=jn.n_roles,
         )
         for r in np.flatnonzero(self.role_seats > planned).tolist():
             new = int(self.role_seats[r] - planned[r])

@@ -68,8 +68,10 @@ def test_new_needs_arise_only_at_open_stages():
 def test_stage_weights_set_each_stages_share_of_the_judgement():
     j = Journey.from_config(load_journey("call_centre"))
     counts = np.array([100.0, 6000.0, 2500.0, 900.0, 400.0])
-    impact = j.impact(counts)
-    share = (counts + 1000 * j.need_share / j.need_share.sum()) / (counts.sum() + 1000)
+    prior = j.need_mix(np.linspace(0, 3 * 365, 1000))  # customers of every tenure
+    assert prior[0] < 0.1 and prior[1] > 0.5  # onboarding is open for few, everyday for all
+    impact = j.impact(counts, prior)
+    share = (counts + 1000 * prior) / (counts.sum() + 1000)
     assert impact * share == pytest.approx(j.weight)
     assert float(impact @ share) == pytest.approx(1.0)  # the average contact counts as before
 

@@ -57,7 +57,9 @@ def test_sim_plan_runs_end_to_end_at_a_tiny_size(tmp_path):
     assert (ranked["profit_ci_low"] <= ranked["profit_diff"]).all()
     assert (ranked["profit_diff"] <= ranked["profit_ci_high"]).all()
     runs = pd.read_parquet(out / "runs.parquet")
-    assert sorted(runs.seed.unique()) == [0, 1]
+    assert sorted(runs.loc[runs.seed_set == "ranking", "seed"].unique()) == [0, 1]
+    together = runs[runs.seed_set == "top together"]
+    assert together.empty or sorted(together.seed.unique()) == [2, 3]  # fresh seeds
     journeys = pd.read_parquet(out / "journeys.parquet")
     assert {"baseline", "loosen scripts"} <= set(journeys.intervention)
     text = (out / "plan.md").read_text()

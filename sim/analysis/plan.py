@@ -110,7 +110,7 @@ def candidates(config: SimConfig, levers: Sequence[str] = LEVERS) -> list[Interv
         if back and role.headcount > 0:
             kind = "rosters" if makes_rosters else "capacity"
             if kind in levers:
-                new = round(role.headcount * 1.25, 6)
+                new = round(min(role.staffing * 1.25, 10.0), 6)
                 what = "planning capacity and schedule flexibility" if makes_rosters else "capacity"
                 out.append(
                     Intervention(
@@ -118,8 +118,8 @@ def candidates(config: SimConfig, levers: Sequence[str] = LEVERS) -> list[Interv
                         kind,
                         name,
                         own,
-                        {f"{key}.headcount": new},
-                        f"{what}: headcount x1.25 ({role.headcount:g} -> {new:g} x org.employees)",
+                        {f"{key}.staffing": new},
+                        f"{what}: staff x1.25 against the work ({role.staffing:g} -> {new:g})",
                     )
                 )
     if "scripts" in levers and pol.script_strictness > 0.0:
@@ -270,7 +270,7 @@ def ranking(effects: pd.DataFrame, rank_by: str) -> pd.DataFrame:
 
 def mean_journey(journeys: pd.DataFrame, name: str) -> pd.DataFrame:
     """The journey table of one intervention, averaged over seeds (for the heatmaps)."""
-    frame = journeys[journeys.intervention == name]
+    frame = journeys[journeys.intervention == name].drop(columns="seed_set", errors="ignore")
     keys = ["stage", "role", "office", "works_here", "serves_here"]
     values = [c for c in frame.columns if c not in (*keys, "intervention", "seed", "days")]
     return frame.groupby(keys, sort=False)[values].mean().reset_index()
@@ -351,7 +351,8 @@ def write_plan(
         lines += [
             f"## The top {len(top)} together",
             "",
-            f"{', '.join(top)}: run together on the same seeds.",
+            f"{', '.join(top)}: run together, against the baseline, on fresh seeds (the ranking's "
+            "seeds would flatter the ones chosen on them).",
             "",
             "| KPI | difference to baseline |",
             "|---|---|",
