@@ -110,7 +110,11 @@ def candidates(config: SimConfig, levers: Sequence[str] = LEVERS) -> list[Interv
         if back and role.headcount > 0:
             kind = "rosters" if makes_rosters else "capacity"
             if kind in levers:
-                new = round(min(role.staffing * 1.25, 10.0), 6)
+                # A quarter more staff, and at least one more person: in a small unit a quarter
+                # of one or two people rounds to nobody.
+                need = config.org.employees * role.headcount * pol.staffing_level
+                seats = max(round(need * role.staffing), 1)
+                new = round(min(max(role.staffing * 1.25, (seats + 1) / need), 10.0), 6)
                 what = "planning capacity and schedule flexibility" if makes_rosters else "capacity"
                 out.append(
                     Intervention(
@@ -119,7 +123,8 @@ def candidates(config: SimConfig, levers: Sequence[str] = LEVERS) -> list[Interv
                         name,
                         own,
                         {f"{key}.staffing": new},
-                        f"{what}: staff x1.25 against the work ({role.staffing:g} -> {new:g})",
+                        f"{what}: staff x{new / role.staffing:.2f} against the work "
+                        f"({seats} -> {max(round(need * new), 1)} people at the start)",
                     )
                 )
     if "scripts" in levers and pol.script_strictness > 0.0:

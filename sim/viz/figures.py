@@ -176,7 +176,7 @@ FLOOR_CSS = """
         font: 600 14px/1 Roboto, sans-serif; color: #222; }
 .desk-vacant { background: #fff; border: 2px dashed #aaa; }
 .desk-closed { background: #f3f3f3; border: 1px dotted #ccc; }
-.desk-back { border-radius: 0; border-color: #1f3a68; }
+.desk-back { border-radius: 0; border: 4px double #1f3a68; }
 .desk-badge { position: absolute; top: 2px; right: 4px; font-size: 10px; font-weight: 700;
               color: #000; background: rgba(255,255,255,0.75); border-radius: 3px;
               padding: 0 2px; }

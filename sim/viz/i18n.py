@@ -78,9 +78,9 @@ LABELS: dict[str, dict[str, str]] = {
     "floor": {"en": "The floor: one desk per seat", "nl": "De werkvloer: één bureau per plek"},
     "floor_legend": {
         "en": "colour = work happiness (0-10); T = in training; N = new hire (< 90 days); "
-        "empty = vacancy; square = back office (no customer contact)",
+        "empty = vacancy; square, double border = back office (no customer contact)",
         "nl": "kleur = werkgeluk (0-10); T = in opleiding; N = nieuwe medewerker (< 90 dagen); "
-        "leeg = vacature; vierkant = backoffice (geen klantcontact)",
+        "leeg = vacature; vierkant, dubbele rand = backoffice (geen klantcontact)",
     },
     "vacant": {"en": "vacant", "nl": "vacature"},
     "satisfaction_hist": {"en": "Customers' satisfaction", "nl": "Tevredenheid van klanten"},
