@@ -6,8 +6,8 @@
     sim-plan 'roles=[billing_office,second_line]' workers=2
 
 Every candidate intervention (sim/analysis/plan.py) runs on the same seeds as the baseline; the
-plan ranks them by their paired effect on profit (or `rank_by`), runs the best `top` together,
-and writes plan.md, plan.csv, effects.csv, stage_cx.csv, runs.parquet, journeys.parquet and the
+plan ranks them by their paired effect on profit (or `rank_by`), runs the best `top` together on
+fresh seeds, and writes plan.md, plan.csv, effects.csv, stage_cx.csv, runs.parquet, journeys.parquet and the
 journey heatmaps before and after into Hydra's run directory.
 """
 
