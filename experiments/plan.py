@@ -7,8 +7,8 @@
 
 Every candidate intervention (sim/analysis/plan.py) runs on the same seeds as the baseline; the
 plan ranks them by their paired effect on profit (or `rank_by`), runs the best `top` together on
-fresh seeds, and writes plan.md, plan.csv, effects.csv, stage_cx.csv, runs.parquet, journeys.parquet and the
-journey heatmaps before and after into Hydra's run directory.
+fresh seeds, and writes plan.md, plan.csv, effects.csv, stage_cx.csv, runs.parquet,
+journeys.parquet and the journey heatmaps before and after into Hydra's run directory.
 """
 
 from __future__ import annotations

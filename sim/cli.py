@@ -67,6 +67,11 @@ def one_line_error(ex: BaseException) -> str:
         if allowed and ("not in" in text + cause or "To append" in text):
             where = f"under {parent}" if parent else "at the top level"
             return f"{key} is not a config key: allowed keys {where}: {', '.join(allowed)}"
+    if re.search(r"is not a subclass of (StageConfig|RoleConfig)", text + str(ex.__cause__ or "")):
+        return (
+            "journey stages and roles are added in a journey file (configs/journey/<name>.yaml, "
+            "then journey=<name>), not on the command line: only their values can be overridden"
+        )
     cause = ex.__cause__ if ex.__cause__ is not None else ex
     msg = str(cause)
     full = re.search(r"full_key: (\S+)", msg)

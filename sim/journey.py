@@ -39,6 +39,8 @@ class Journey:
 
     stages: tuple[str, ...]
     roles: tuple[str, ...]
+    touchpoints: tuple[str, ...]  # per stage, comma-separated labels
+    contact_reasons: tuple[str, ...]
     need_share: np.ndarray
     complex_share: np.ndarray
     failure_risk: np.ndarray
@@ -75,6 +77,8 @@ class Journey:
         return cls(
             stages=stages,
             roles=roles,
+            touchpoints=tuple(", ".join(s.touchpoints) for s in st),
+            contact_reasons=tuple(", ".join(s.contact_reasons) for s in st),
             need_share=col(st, "need_share"),
             complex_share=col(st, "complex_share"),
             failure_risk=col(st, "failure_risk"),

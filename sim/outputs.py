@@ -117,8 +117,10 @@ def journey_frame(model: ServiceModel, *, window: int = 365) -> pd.DataFrame:
                         for k, d in enumerate(("want", "know", "can", "feel"))
                     },
                     "stage_weight": float(jn.weight[si]),
+                    "touchpoints": jn.touchpoints[si],
+                    "contact_reasons": jn.contact_reasons[si],
                     "stage_cx": float(cx[si]),
-                    "stage_touchpoints": float(touch[si]),
+                    "stage_ratings": float(touch[si]),  # touchpoint events rated: contacts, outputs
                     "stage_contacts": float(total.get("contacts", zeros_s)[si]),
                     "stage_failures": float(total.get("failures", zeros_s)[si]),
                     "stage_failure_rate": float(failure_rate[si]),

@@ -159,6 +159,7 @@ def test_back_office_with_poor_ex_raises_failures_and_lowers_cx_at_its_stage():
         ("journey.stages.billing.complex_share=1.5", "journey.stages.billing.complex_share"),
         ("journey=shop", "journey='shop' is not a known journey: allowed call_centre, hotel"),
         ("journey.roles.it_support.office=middle", "journey.roles.it_support.office"),
+        ("+journey.stages.loyalty.weight=0.1", "journey stages and roles are added in a journey"),
     ],
 )
 def test_bad_journeys_are_refused_by_name(tmp_path, override, key):
@@ -246,6 +247,8 @@ def test_a_users_own_journey_runs_and_writes_the_heatmap(tmp_path):
     assert set(journey.role) == {"sales", "stockroom"}
     cell = journey[(journey.stage == "buying") & (journey.role == "stockroom")].iloc[0]
     assert not cell.works_here and cell.serves_here  # through internal service to sales
-    assert journey.loc[journey.stage == "returns", "stage_deliveries"].iloc[0] > 0
+    returns = journey[journey.stage == "returns"].iloc[0]
+    assert returns.stage_deliveries > 0
+    assert returns.touchpoints == "service desk" and returns.contact_reasons == "refund"
     assert journey[["want", "know", "can", "feel"]].notna().all(axis=None)
     assert (out / "journey.png").stat().st_size > 10_000

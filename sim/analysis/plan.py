@@ -276,7 +276,15 @@ def ranking(effects: pd.DataFrame, rank_by: str) -> pd.DataFrame:
 def mean_journey(journeys: pd.DataFrame, name: str) -> pd.DataFrame:
     """The journey table of one intervention, averaged over seeds (for the heatmaps)."""
     frame = journeys[journeys.intervention == name].drop(columns="seed_set", errors="ignore")
-    keys = ["stage", "role", "office", "works_here", "serves_here"]
+    keys = [
+        "stage",
+        "role",
+        "office",
+        "works_here",
+        "serves_here",
+        "touchpoints",
+        "contact_reasons",
+    ]
     values = [c for c in frame.columns if c not in (*keys, "intervention", "seed", "days")]
     return frame.groupby(keys, sort=False)[values].mean().reset_index()
 
