@@ -182,7 +182,7 @@ def test_workshop_routine_in_chromium(server):
             assert set(later_kpis) == set(start_kpis) and len(later_kpis) == 7
             changed = [k for k in later_kpis if later_kpis[k] != start_kpis[k]]
             assert len(changed) >= 4, (start_kpis, later_kpis)
-            assert len(later_images) == 6
+            assert len(later_images) == 8  # six panels and the two journey panels
             assert not set(later_images) & set(start_images)
 
             # Play for a moment, then pause.

@@ -305,6 +305,25 @@ def test_histogram_and_driver_figures_show_live_and_ghost(run_300):
     assert ticks == ["willen", "weten", "kunnen", "voelen"]
 
 
+def test_journey_panels_show_each_stage_and_role_now_and_in_the_baseline(run_300):
+    v = data.view(run_300)
+    jn = run_300.model.journey
+    assert list(v.stages_live) == list(jn.stages) and list(v.roles_live) == list(jn.roles)
+    # The last 30 days of the model's own journey log, recomputed here.
+    days = run_300.model.journey_log[-30:]
+    billing = jn.stages.index("billing")
+    cx = sum(d["cx_sum"][billing] for d in days) / sum(d["cx_n"][billing] for d in days)
+    assert v.stages_live["billing"] == pytest.approx(cx)
+    assert all(0 < x < 10 for x in [*v.stages_ghost.values(), *v.roles_ghost.values()])
+    fig = figures.journey_figure("stages", v.stages_live, v.stages_ghost, "nl")
+    ax = fig.axes[0]
+    assert [x.get_text() for x in ax.get_yticklabels()] == list(jn.stages)
+    widths = [p.get_width() for p in ax.patches if p.get_fill()]
+    np.testing.assert_allclose(widths, list(v.stages_live.values()))
+    assert ax.get_title().startswith("Oordeel van klanten")
+    assert np.isnan(data.journey_now([], jn.stages, jn.roles, 0)[0]["billing"])  # not a crash
+
+
 # ---- labels ------------------------------------------------------------------------------
 def test_every_label_has_english_and_dutch_with_the_same_placeholders():
     for key, entry in LABELS.items():

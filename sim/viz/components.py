@@ -123,7 +123,7 @@ def Controls(
 
 @solara.component
 def Views(v: View, lang: str, version: int) -> None:
-    """The floor, the customers, the drivers and the four KPI panels."""
+    """The floor, the customers, the drivers, the four KPI panels and the journey."""
     deps = [version, lang]
     step_ms = "–" if math.isnan(v.step_seconds) else f"{1000 * v.step_seconds:.1f} ms"
     solara.HTML(
@@ -154,12 +154,19 @@ def Views(v: View, lang: str, version: int) -> None:
                                 ),
                                 deps,
                             )
-    with solara.Columns([1, 1, 1]):
+    # The customers, the drivers, and where EX meets CX: the journey's stages beside its roles.
+    with solara.Columns([1, 1, 1, 1]):
         with solara.Div(classes=["panel", "panel-satisfaction"]):
             Plot(lambda: figures.histogram_figure(v.hist_live, v.hist_ghost, lang), deps)
         with solara.Div(classes=["panel", "panel-drivers"]):
             Plot(lambda: figures.drivers_figure(v.drivers_live, v.drivers_ghost, lang), deps)
-        LeverLog(v, lang)
+        with solara.Div(classes=["panel", "panel-journey-stages"]):
+            Plot(
+                lambda: figures.journey_figure("stages", v.stages_live, v.stages_ghost, lang), deps
+            )
+        with solara.Div(classes=["panel", "panel-journey-roles"]):
+            Plot(lambda: figures.journey_figure("roles", v.roles_live, v.roles_ghost, lang), deps)
+    LeverLog(v, lang)
 
 
 @solara.component

@@ -199,7 +199,32 @@ class View:
     hist_ghost: np.ndarray
     drivers_live: dict[str, float]
     drivers_ghost: dict[str, float]
+    stages_live: dict[str, float]  # customers' rating per journey stage, last month
+    stages_ghost: dict[str, float]
+    roles_live: dict[str, float]  # work happiness per role, last month
+    roles_ghost: dict[str, float]
     step_seconds: float  # mean wall time of one model day, recent days
+
+
+JOURNEY_DAYS = 30  # the journey panels show the last month
+
+
+def journey_now(
+    log: list[dict[str, np.ndarray]], stages: tuple[str, ...], roles: tuple[str, ...], day: int
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Customers' rating per journey stage and work happiness per role over the last
+    JOURNEY_DAYS days up to `day` (NaN before day 1 or where nothing happened)."""
+    days = log[max(day - JOURNEY_DAYS, 0) : day]
+    if not days:
+        nan = float("nan")
+        return {s: nan for s in stages}, {r: nan for r in roles}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cx = sum(d["cx_sum"] for d in days) / sum(d["cx_n"] for d in days)
+        happy = sum(d["role_happiness"] for d in days) / sum(d["role_headcount"] for d in days)
+    return (
+        {s: float(v) for s, v in zip(stages, cx, strict=True)},
+        {r: float(v) for r, v in zip(roles, happy, strict=True)},
+    )
 
 
 def view(session: Session, window: int = WINDOW) -> View:
@@ -207,6 +232,14 @@ def view(session: Session, window: int = WINDOW) -> View:
         ts = session.timeseries()
         base = session.baseline_timeseries()
         m = session.model
+        jn = m.journey
+        stages_live, roles_live = journey_now(m.journey_log, jn.stages, jn.roles, session.day)
+        track = session.baseline
+        track.extend_to(session.day)
+        with track.lock:
+            stages_ghost, roles_ghost = journey_now(
+                track.model.journey_log, jn.stages, jn.roles, session.day
+            )
         return View(
             day=session.day,
             preset=session.preset,
@@ -221,5 +254,9 @@ def view(session: Session, window: int = WINDOW) -> View:
             hist_ghost=satisfaction_shares(session.baseline_satisfaction_counts()),
             drivers_live=drivers_now(ts),
             drivers_ghost=drivers_now(base),
+            stages_live=stages_live,
+            stages_ghost=stages_ghost,
+            roles_live=roles_live,
+            roles_ghost=roles_ghost,
             step_seconds=session.mean_step_seconds(),
         )

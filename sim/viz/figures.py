@@ -132,6 +132,39 @@ def drivers_figure(live: dict[str, float], ghost: dict[str, float], lang: str = 
     return fig
 
 
+def journey_figure(
+    kind: str, live: dict[str, float], ghost: dict[str, float], lang: str = "en"
+) -> Figure:
+    """`kind` "stages": customers' rating per journey stage; "roles": work happiness per role
+    (0-10, last month); bars now, the baseline's as grey outlines. Names are the journey's."""
+    fig, ax = _figure()
+    fig.subplots_adjust(left=0.3, bottom=0.12)  # room for the stage and role names
+    names = list(live)
+    y = np.arange(len(names))
+    now = np.array([live[n] for n in names])
+    base = np.array([ghost.get(n, float("nan")) for n in names])
+    colour = "tab:orange" if kind == "stages" else "tab:blue"
+    ax.barh(y, np.nan_to_num(now), height=0.6, color=colour, alpha=0.8, label=t("now", lang))
+    ax.barh(
+        y,
+        np.nan_to_num(base),
+        height=0.6,
+        fill=False,
+        edgecolor=GHOST["color"],
+        linestyle="--",
+        label=t("baseline", lang),
+    )
+    for yi, v in zip(y, now, strict=True):
+        if not math.isnan(v):
+            ax.text(v + 0.1, yi, f"{v:.1f}", va="center", fontsize=8)
+    ax.set_yticks(y, names, fontsize=8)
+    ax.invert_yaxis()  # the journey's order, top down
+    ax.set_xlim(0, 11)
+    ax.set_title(t(f"journey_{kind}", lang), fontsize=10)
+    ax.tick_params(labelsize=8)
+    return fig
+
+
 def engagement_colour(engagement: float) -> str:
     return to_hex(ENGAGEMENT_CMAP(ENGAGEMENT_NORM(engagement)))
 

@@ -83,6 +83,14 @@ LABELS: dict[str, dict[str, str]] = {
         "leeg = vacature; vierkant, dubbele rand = backoffice (geen klantcontact)",
     },
     "vacant": {"en": "vacant", "nl": "vacature"},
+    "journey_stages": {
+        "en": "Customers' rating by journey stage (30 days; outline: baseline)",
+        "nl": "Oordeel van klanten per fase van de reis (30 dagen; omlijning: uitgangssituatie)",
+    },
+    "journey_roles": {
+        "en": "Work happiness by role (30 days; outline: baseline)",
+        "nl": "Werkgeluk per rol (30 dagen; omlijning: uitgangssituatie)",
+    },
     "satisfaction_hist": {"en": "Customers' satisfaction", "nl": "Tevredenheid van klanten"},
     "satisfaction_axis": {"en": "satisfaction (0-10)", "nl": "tevredenheid (0-10)"},
     "share_customers": {"en": "share of customers", "nl": "aandeel klanten"},
