@@ -390,7 +390,10 @@ def write_plan(
         "",
         "Read with care: effects are the model's (docs/MODEL.md, section 3.7: every journey "
         "number is an assumption unless sourced); an interval that straddles zero means the "
-        "replications cannot tell the effect from noise.",
+        "replications cannot tell the effect from noise. Every candidate is compared with the "
+        "same baseline runs, so their effects share the baseline's luck: with few seeds they "
+        "can all shift up or down together. Read the order with that in mind, and use more "
+        "replications (or the top ones together, on fresh seeds) for the size.",
         "",
     ]
     path = outdir / "plan.md"
