@@ -16,6 +16,7 @@ Everything here works over whole arrays: one row per stage, per role, or per sea
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -100,7 +101,7 @@ class Journey:
             rosters=np.array([r.provides == Provides.rosters for r in ro]),
         )
 
-    @property
+    @cached_property  # the journey never changes during a run
     def reaches(self) -> np.ndarray:
         """(R, S): the role works at the stage, or serves a role that does (internal service)."""
         through = (self.supplies.astype(int) @ self.covers.astype(int)) > 0

@@ -478,12 +478,14 @@ class ServiceModel(mesa.Model):
         workload = min(occupancy + self._overtime_share, 1.5)
         self._front_load = workload
         seat_load = np.where(jn.front, workload, roles.load)[role]
+        freedom = self._role_freedom()[role]
+        training = self._role_training()
         drv = workforce.drivers(
             staff,
             np.where(jn.front, occupancy, roles.load)[role],  # can: the queue without overtime
             pol,
             b,
-            autonomy=self._role_freedom()[role],
+            autonomy=freedom,
             feedback_reach=jn.feedback_reach[role],
             internal_service=roles.internal_service[role],
         )
@@ -498,8 +500,8 @@ class ServiceModel(mesa.Model):
             has,
             pol,
             b,
-            training=self._role_training()[role],
-            freedom=self._role_freedom()[role],
+            training=training[role],
+            freedom=freedom,
         )
         self._log_drivers(drv, agents)
         # Quits, then refills of seats whose hiring lag is over.
@@ -530,7 +532,7 @@ class ServiceModel(mesa.Model):
                 self.org.teams,
                 pol,
                 b,
-                training=self._role_training()[role[due]],
+                training=training[role[due]],
             )
             for seat in due.tolist():
                 self._seat_agent(seat)

@@ -104,6 +104,23 @@ def histogram_figure(live: np.ndarray, ghost: np.ndarray, lang: str = "en") -> F
     return fig
 
 
+def _bars_against_baseline(
+    ax, at: np.ndarray, now, base, colour: str, lang: str, *, horizontal: bool = False
+) -> None:
+    """Bars of the live values with the baseline's as grey dashed outlines (NaN drawn as 0)."""
+    draw = ax.barh if horizontal else ax.bar
+    draw(at, np.nan_to_num(now), 0.6, color=colour, alpha=0.8, label=t("now", lang))
+    draw(
+        at,
+        np.nan_to_num(base),
+        0.6,
+        fill=False,
+        edgecolor=GHOST["color"],
+        linestyle="--",
+        label=t("baseline", lang),
+    )
+
+
 def drivers_figure(live: dict[str, float], ghost: dict[str, float], lang: str = "en") -> Figure:
     """want / know / can / feel (0..1): bars now, the baseline's as grey outlines."""
     fig, ax = _figure()
@@ -111,16 +128,7 @@ def drivers_figure(live: dict[str, float], ghost: dict[str, float], lang: str = 
     labels = [t(f"driver.{d}", lang) for d in DRIVERS]
     now = [live[d] for d in DRIVERS]
     base = [ghost[d] for d in DRIVERS]
-    ax.bar(x, np.nan_to_num(now), width=0.6, color="tab:green", alpha=0.8, label=t("now", lang))
-    ax.bar(
-        x,
-        np.nan_to_num(base),
-        width=0.6,
-        fill=False,
-        edgecolor=GHOST["color"],
-        linestyle="--",
-        label=t("baseline", lang),
-    )
+    _bars_against_baseline(ax, x, now, base, "tab:green", lang)
     for xi, v in zip(x, now, strict=True):
         if not math.isnan(v):
             ax.text(xi, v + 0.02, f"{v:.2f}", ha="center", fontsize=8)
@@ -144,16 +152,7 @@ def journey_figure(
     now = np.array([live[n] for n in names])
     base = np.array([ghost.get(n, float("nan")) for n in names])
     colour = "tab:orange" if kind == "stages" else "tab:blue"
-    ax.barh(y, np.nan_to_num(now), height=0.6, color=colour, alpha=0.8, label=t("now", lang))
-    ax.barh(
-        y,
-        np.nan_to_num(base),
-        height=0.6,
-        fill=False,
-        edgecolor=GHOST["color"],
-        linestyle="--",
-        label=t("baseline", lang),
-    )
+    _bars_against_baseline(ax, y, now, base, colour, lang, horizontal=True)
     for yi, v in zip(y, now, strict=True):
         if not math.isnan(v):
             ax.text(v + 0.1, yi, f"{v:.1f}", va="center", fontsize=8)
