@@ -8,14 +8,18 @@ back on their retry day as repeat contacts: the failure demand that the cycle of
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.journey import Journey
 from sim.population import CustomerTable
+from sim.streams import Streams
+
+if TYPE_CHECKING:  # journey.py imports the encounter, which imports this module
+    from sim.journey import Journey
 
 
-@dataclass
+@dataclass(frozen=True)
 class Contacts:
     """Today's contacts, one entry per customer who calls."""
 
@@ -40,15 +44,17 @@ class Contacts:
 
 
 def todays_contacts(
-    rng: np.random.Generator,
+    *,
     customers: CustomerTable,
     day: int,
     journey: Journey,
-    demand_factor: float = 1.0,
+    demand_factor: float,
+    streams: Streams,
 ) -> Contacts:
-    """New needs plus repeats due today; a customer with both calls once, about the open one.
-    A new need belongs to one of the stages open at the customer's tenure, and is non-standard
-    with that stage's probability."""
+    """Stage 2, demand: new needs plus repeats due today; a customer with both calls once, about
+    the open one. A new need belongs to one of the stages open at the customer's tenure, and is
+    non-standard with that stage's probability. Changes: clears the callers' retry days."""
+    rng = streams.today("needs")
     new = customers.active & (
         rng.random(customers.size, dtype=np.float32)  # float32: half the bytes, same law
         < customers.need_rate * demand_factor / 365.0
@@ -56,9 +62,10 @@ def todays_contacts(
     repeat = customers.active & (customers.retry_day == day)
     calling = np.flatnonzero(new | repeat)
     is_repeat = repeat[calling]
-    fresh_stage = journey.draw_stages(rng, customers.tenure[calling])
+    kind = streams.today("need_kind")
+    fresh_stage = journey.draw_stages(kind, customers.tenure[calling])
     stage = np.where(is_repeat, customers.retry_stage[calling], fresh_stage)
-    fresh_complex = rng.random(calling.size) < journey.complex_share[fresh_stage]
+    fresh_complex = kind.random(calling.size) < journey.complex_share[fresh_stage]
     is_complex = np.where(is_repeat, customers.retry_complex[calling], fresh_complex)
     attempts = np.where(is_repeat, customers.attempts[calling], 0)
     customers.retry_day[calling[is_repeat]] = -1

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim import loyalty
 from sim.config import BehaviourConfig, PolicyConfig
 from sim.demand import Contacts
 from sim.population import CustomerTable, EmployeeTable
+from sim.streams import Streams
 
 
-@dataclass
+@dataclass(frozen=True)
 class Outcomes:
     """What happened in each of today's answered contacts (aligned with the contacts)."""
 
@@ -71,7 +73,7 @@ def displayed_positivity(
 
 
 def meet(
-    rng: np.random.Generator,
+    streams: Streams,
     contacts: Contacts,
     agent: np.ndarray,
     wait_seconds: np.ndarray,
@@ -91,9 +93,9 @@ def meet(
     is_complex = contacts.complex
     rushed = 1.0 - b.rush_resolution_loss * (1.0 - effort)  # less time, fewer fixes
     p_resolve = resolution_probability(skill, deviation, is_complex, policy, b) * rushed
-    resolved = rng.random(agent.size) < p_resolve
+    resolved = streams.today("resolution").random(agent.size) < p_resolve
     p_fail = b.failure_rate * (2.0 - skill) * (1.0 + b.burnout_effect * stress) * failure_risk
-    failure = rng.random(agent.size) < np.clip(p_fail, 0.0, 1.0)
+    failure = streams.today("failure").random(agent.size) < np.clip(p_fail, 0.0, 1.0)
     positivity = displayed_positivity(staff.engagement[agent], stress, occupancy, b)
     freedom = 1.0 - policy.script_strictness
     tailoring = is_complex * (
@@ -107,6 +109,85 @@ def meet(
         - b.wait_penalty_per_minute * wait_seconds / 60.0
         - b.repeat_penalty * contacts.attempts
         - customers.expectation[contacts.customer]
-        + rng.normal(0.0, 0.8, agent.size)
+        + streams.today("experience").normal(0.0, 0.8, agent.size)
     )
     return Outcomes(agent, resolved, failure, np.clip(experience, 0.0, 10.0), positivity)
+
+
+@dataclass(frozen=True)
+class Encounters:
+    """Stage 4's result: every answered contact's outcome, and the day per journey stage."""
+
+    outcomes: Outcomes
+    rated: np.ndarray  # the touchpoint's rating: the experience, less a failure's drop
+    stage_contacts: np.ndarray  # (S,) contacts answered per stage
+    stage_resolved: np.ndarray  # (S,)
+    stage_failures: np.ndarray  # (S,)
+    stage_rating_sum: np.ndarray  # (S,) sum of `rated`
+    retries: int  # unresolved needs that will come back
+    satisfaction_before: np.ndarray  # each caller's satisfaction before the encounter
+    failures_before: np.ndarray  # each caller's failures ever before the encounter
+
+
+def serve(
+    *,
+    answered: Contacts,
+    agents: np.ndarray,
+    waits: np.ndarray,
+    staff: EmployeeTable,
+    customers: CustomerTable,
+    occupancy: float,
+    effort: float,
+    failure_risk: np.ndarray,
+    impact: np.ndarray,
+    n_stages: int,
+    day: int,
+    policy: PolicyConfig,
+    b: BehaviourConfig,
+    streams: Streams,
+) -> Encounters:
+    """Stage 4, the encounters: every answered contact played out (`meet`). Changes: each
+    caller's satisfaction moves toward the rating, scaled by the stage's `impact`
+    (journey.py); resolved needs close; unresolved ones may come back (customer table)."""
+    rows = answered.customer
+    satisfaction_before = customers.satisfaction[rows]
+    failures_before = customers.failures_ever[rows]
+    out = meet(
+        streams,
+        answered,
+        agents,
+        waits,
+        staff,
+        customers,
+        occupancy,
+        policy,
+        b,
+        effort=effort,
+        failure_risk=failure_risk,
+    )
+    loyalty.experience(customers, rows, out.experience, b, impact[answered.stage])
+    loyalty.close_needs(customers, rows[out.resolved])
+    open_ = ~out.resolved
+    retries = loyalty.schedule_retries(
+        streams.today("retries"),
+        customers,
+        rows[open_],
+        answered.complex[open_],
+        answered.attempts[open_],
+        day,
+        b,
+        answered.stage[open_],
+    )
+    rated = out.experience - b.failure_drop * out.failure  # a failure spoils the touchpoint
+    per_stage = np.bincount(answered.stage, minlength=n_stages)
+    return Encounters(
+        outcomes=out,
+        rated=rated,
+        stage_contacts=per_stage,
+        stage_resolved=np.bincount(answered.stage, weights=out.resolved, minlength=n_stages),
+        stage_failures=np.bincount(answered.stage, weights=out.failure, minlength=n_stages),
+        stage_rating_sum=np.bincount(answered.stage, weights=rated, minlength=n_stages),
+        retries=retries,
+        satisfaction_before=satisfaction_before,
+        failures_before=failures_before,
+    )

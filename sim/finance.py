@@ -8,14 +8,19 @@ months of pay in all, as the Global Call Centre Report (2007) found.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.config import OrgConfig, PolicyConfig
+from sim.population import CustomerTable, EmployeeTable
 from sim.workforce import market_orientation
 
+if TYPE_CHECKING:
+    from sim.journey import Journey
 
-@dataclass
+
+@dataclass(frozen=True)
 class DayMoney:
     revenue: float
     cost_of_sales: float
@@ -104,4 +109,35 @@ def day_money(
         / 365.0,
         marketing=paid_acquisitions * org.acquisition_cost,
         recovery=recovery_spend,
+    )
+
+
+def money_today(
+    *,
+    customers: CustomerTable,
+    staff: EmployeeTable,
+    journey: Journey,
+    overtime_hours: float,
+    hires: int,
+    paid_acquisitions: int,
+    recovery_spend: float,
+    org: OrgConfig,
+    policy: PolicyConfig,
+) -> DayMoney:
+    """Stage 9, the money: today's revenue from the customers on the books, the people on the
+    payroll (each role's programmes as they reach it), and the day's overtime, hires,
+    acquisitions and recovery spend. Reads only."""
+    intensity = role_programme_intensity(
+        policy, journey.training, journey.feedback_reach, journey.tools
+    )
+    return day_money(
+        org,
+        policy,
+        revenue_year=float(customers.value[customers.active].sum()),
+        headcount=int(staff.active.sum()),
+        overtime_hours=overtime_hours,
+        hires=hires,
+        paid_acquisitions=paid_acquisitions,
+        recovery_spend=recovery_spend,
+        programme_units=float(intensity[staff.role[staff.active]].sum()),
     )

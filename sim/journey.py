@@ -21,6 +21,8 @@ from functools import cached_property
 import numpy as np
 
 from sim.config import BehaviourConfig, JourneyConfig, Office, PolicyConfig, Provides, single_stage
+from sim.encounter import displayed_positivity
+from sim.population import EmployeeTable
 
 REFERENCE_SKILL = 0.9  # assumption: a team's usual skill (the learning curve's plateau region)
 REFERENCE_STRESS = 0.3  # assumption: the stress of a normally loaded team (workforce.py's start)
@@ -160,7 +162,7 @@ class Journey:
         return self.weight / np.maximum(share, 1e-9)
 
 
-@dataclass
+@dataclass(frozen=True)
 class RoleState:
     """What each role is like today (R,), from its people: the day's internal service."""
 
@@ -268,3 +270,48 @@ def deliveries(
     all_rows, all_stages = np.concatenate(rows), np.concatenate(stages)
     _, first = np.unique(all_rows, return_index=True)
     return counts, all_rows[first], all_stages[first]
+
+
+def roles_today(
+    *,
+    journey: Journey,
+    staff: EmployeeTable,
+    work_scale: float,
+    employees: int,
+    front_load: float,
+    quality_yesterday: np.ndarray,
+    policy: PolicyConfig,
+    b: BehaviourConfig,
+) -> RoleState:
+    """Stage 1, roles and internal service: each role as it starts the day. People ready, the
+    workload (front roles: yesterday's queue; back roles: the work, which follows the customer
+    base `work_scale`, against the people there), and the quality of the role's output, which
+    is the internal service its dependants get. The internal service a role gets today comes
+    from its suppliers' quality yesterday. Reads only; changes nothing."""
+    n_roles = journey.n_roles
+    ready = staff.active & (staff.training_left <= 0)
+    heads = np.bincount(staff.role[ready], minlength=n_roles)
+    needed = employees * journey.headcount * work_scale  # the work, in staff at plan
+    back_load = np.divide(
+        BACK_OFFICE_UTILISATION * needed, heads, out=np.full(n_roles, 1.5), where=heads > 0
+    )
+    load = np.where(journey.front, front_load, np.minimum(back_load, 1.5))
+    skill = role_means(staff.skill, staff.role, ready, n_roles)
+    stress = role_means(staff.stress, staff.role, ready, n_roles)
+    engagement = role_means(staff.engagement, staff.role, ready, n_roles)
+    positivity = displayed_positivity(engagement, stress, load, b)
+    isq = internal_service(journey, quality_yesterday, policy)
+    err = error_factor(skill, stress, positivity, isq, load, b)
+    err = np.where(heads > 0, err, MAX_ERROR_FACTOR)  # nobody to do the work
+    quality = 1.0 / err
+    return RoleState(
+        ready=heads,
+        load=load,
+        skill=skill,
+        stress=stress,
+        positivity=positivity,
+        internal_service=isq,
+        error_factor=err,
+        quality=quality,
+        roster_fit=roster_fit(journey, quality),
+    )

@@ -16,6 +16,7 @@ import numpy as np
 
 from sim.config import BehaviourConfig, OrgConfig
 from sim.population import CustomerTable
+from sim.streams import Streams
 
 N_TIES = 4  # assumption: a few social ties each (Mesa brief)
 DELIGHT, ANGER = 9.0, 4.0  # assumption: experience that makes people talk
@@ -124,7 +125,7 @@ def drift_and_defect(
     return np.flatnonzero(act & (rng.random(table.size, dtype=np.float32) < hazard))
 
 
-@dataclass
+@dataclass(frozen=True)
 class WordOfMouth:
     positive: int  # tellings
     negative: int
@@ -165,3 +166,42 @@ def paid_acquisitions(
     """Marketing brings a steady flow, less what bad word of mouth deters."""
     expected = org.acquisition_rate * start_customers / 365.0 - deterred
     return int(rng.poisson(max(expected, 0.0)))
+
+
+@dataclass(frozen=True)
+class CustomerDay:
+    """Stage 7's result: who talked, who left, who joined."""
+
+    word_of_mouth: WordOfMouth
+    left: np.ndarray  # rows of today's defectors (now free)
+    joined: np.ndarray  # rows of today's new customers
+    paid_acquisitions: int  # of the new customers, those won by marketing
+
+
+def customers_day(
+    *,
+    customers: CustomerTable,
+    delighted: np.ndarray,
+    upset: np.ndarray,
+    start_customers: int,
+    org: OrgConfig,
+    b: BehaviourConfig,
+    streams: Streams,
+) -> CustomerDay:
+    """Stage 7, the customers: the `delighted` and `upset` (angry, or left with a failure not
+    put right) talk; memory fades and some defect; marketing and referrals bring new customers.
+    Changes: satisfaction, tenure and remembered failures of everyone; defectors' rows are
+    freed and new customers fill free rows (customer table)."""
+    wom = word_of_mouth(streams.today("word_of_mouth"), customers, delighted, upset, b)
+    leaving = drift_and_defect(streams.today("churn"), customers, b)
+    customers.active[leaving] = False
+    customers.retry_day[leaving] = -1
+    customers.recovery_day[leaving] = -1
+    customers.agent_id[leaving] = -1
+    rng = streams.today("acquisition")
+    paid = paid_acquisitions(rng, start_customers, org, wom.deterred)
+    new = paid + wom.referrals
+    joined = customers.free_slots(new) if new else np.zeros(0, np.int64)
+    if new:
+        fill_customers(rng, customers, joined, org, b, start=False)
+    return CustomerDay(wom, leaving, joined, paid)

@@ -21,6 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from sim import standards
+from sim.config import BehaviourConfig, OrgConfig, PolicyConfig
+
 
 @dataclass(frozen=True)
 class QueueStats:
@@ -119,3 +122,58 @@ def _share(value: float) -> float:
 
 def _fields(q: QueueStats) -> tuple[float, ...]:
     return (q.p_wait, q.service_level, q.abandon_rate, q.mean_wait, q.occupancy)
+
+
+OCCUPANCY_CEILING = 0.9  # assumption: above this the firm buys overtime (up to its cap)
+
+
+@dataclass(frozen=True)
+class DayQueue:
+    """The day's queue in numbers: servers, overtime, the time given per contact, Erlang A."""
+
+    servers: float  # agents on the phones, as full-day servers
+    overtime_servers: float  # extra servers bought as overtime
+    effort: float  # share of the standard handle time given today (standards.py)
+    effort_norm: float  # the norm after today
+    handle_seconds: float  # handle time per contact
+    arrival_rate: float  # contacts per second
+    stats: QueueStats
+
+    @property
+    def overtime_share(self) -> float:
+        return self.overtime_servers / self.servers if self.servers > 0 else 0.0
+
+
+def day_queue(
+    *,
+    contacts: int,
+    complex_share: float,
+    mean_speed: float,
+    rostered: float,
+    patience: float,
+    effort_norm: float,
+    org: OrgConfig,
+    policy: PolicyConfig,
+    b: BehaviourConfig,
+) -> DayQueue:
+    """The day's queue from the day's load and people (the array model and the per-agent
+    reference both call this).
+
+    `rostered` is the agents on duty weighted by how well the roster fits demand; `mean_speed`
+    their mean skill (a new hire at 0.5 takes twice as long). Above OCCUPANCY_CEILING the firm
+    buys overtime up to its cap; what overtime cannot absorb, the floor absorbs by giving each
+    contact less time (standards.py), which can erode the norm."""
+    mix = 1.0 + complex_share * (org.complex_handle_factor - 1.0)
+    base = org.handle_minutes * 60.0 * (1.0 - b.pressure_speedup * policy.productivity_pressure)
+    full = base * mix / max(mean_speed, 1e-3)
+    servers = rostered * org.productive_hours / org.open_hours
+    arrival = contacts / (org.open_hours * 3600.0)
+    load = arrival * full
+    extra = 0.0
+    if servers > 0 and load > OCCUPANCY_CEILING * servers:
+        extra = min(org.overtime_max_share * servers, load / OCCUPANCY_CEILING - servers)
+    effort = standards.effort_today(load, OCCUPANCY_CEILING * (servers + extra), effort_norm, b)
+    norm = standards.update_norm(effort_norm, effort, policy.hold_standards, b)
+    handle = full * effort
+    stats = erlang_a(servers + extra, arrival, handle, patience, org.target_wait_seconds)
+    return DayQueue(servers, extra, effort, norm, handle, arrival, stats)

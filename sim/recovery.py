@@ -17,17 +17,51 @@ import numpy as np
 
 from sim.config import BehaviourConfig, PolicyConfig
 from sim.population import CustomerTable
+from sim.streams import Streams
 
 
-@dataclass
+@dataclass(frozen=True)
 class Recoveries:
-    heard: int  # failures the firm heard about
-    silent: int  # failures it never heard about
+    """Today's service failures, one entry per failure, and what the firm did about them."""
+
+    rows: np.ndarray  # customer row of each failure
+    heard: np.ndarray  # the customer told the firm
+    on_the_spot: np.ndarray  # put right at once (heard, and the employee may spend)
     spend_now: float  # paid on the spot today
-    on_the_spot: int
-    scheduled: int  # waiting for approval
-    unrepaired: np.ndarray  # customer rows not put right today (silent or awaiting approval)
-    heard_rows: np.ndarray  # customer rows who told the firm (one per heard failure)
+
+    @property
+    def n_heard(self) -> int:
+        return int(self.heard.sum())
+
+    @property
+    def n_silent(self) -> int:
+        return int(self.rows.size - self.heard.sum())
+
+    @property
+    def n_on_the_spot(self) -> int:
+        return int(self.on_the_spot.sum())
+
+    @property
+    def unrepaired(self) -> np.ndarray:
+        """Customer rows not put right today (silent, or waiting for approval)."""
+        return self.rows[~self.on_the_spot]
+
+    @property
+    def heard_rows(self) -> np.ndarray:
+        return self.rows[self.heard]
+
+
+@dataclass(frozen=True)
+class RecoveryDay:
+    """Stage 5's result: the front office's failures today, and approved recoveries paid."""
+
+    failures: Recoveries
+    delivered_late: int  # recoveries approved earlier that reached customers today
+    spend_late: float  # what those cost
+
+    @property
+    def spend(self) -> float:
+        return self.failures.spend_now + self.spend_late
 
 
 def empowerment(policy: PolicyConfig, b: BehaviourConfig) -> float:
@@ -48,7 +82,8 @@ def fail_and_recover(
     """Apply today's failures (customer `rows`, one per failure) and start their recovery."""
     n = rows.size
     if n == 0:
-        return Recoveries(0, 0, 0.0, 0, 0, rows, rows)
+        nobody = np.zeros(0, bool)
+        return Recoveries(rows, nobody, nobody, 0.0)
     first = customers.failures_ever[rows] == 0
     customers.satisfaction[rows] -= b.failure_drop
     customers.failures[rows] += 1.0
@@ -74,15 +109,7 @@ def fail_and_recover(
     customers.recovery_value[later_rows] = restore[later]
     # Spend is booked when paid: now, or when the approval comes (see `pay_due_recoveries`).
     customers.recovery_spend_due[later_rows] = spend[later]
-    return Recoveries(
-        heard=int(heard.sum()),
-        silent=int((~heard).sum()),
-        spend_now=float(spend[now].sum()),
-        on_the_spot=int(now.sum()),
-        scheduled=int(later.sum()),
-        unrepaired=rows[~now],
-        heard_rows=rows[heard],
-    )
+    return Recoveries(rows=rows, heard=heard, on_the_spot=now, spend_now=float(spend[now].sum()))
 
 
 def pay_due_recoveries(customers: CustomerTable, day: int) -> tuple[int, float]:
@@ -97,3 +124,23 @@ def pay_due_recoveries(customers: CustomerTable, day: int) -> tuple[int, float]:
     customers.recovery_value[due] = 0.0
     customers.recovery_spend_due[due] = 0.0
     return int(live.size), spend
+
+
+def recover(
+    *,
+    failed_rows: np.ndarray,
+    positivity: np.ndarray,
+    customers: CustomerTable,
+    day: int,
+    policy: PolicyConfig,
+    b: BehaviourConfig,
+    streams: Streams,
+) -> RecoveryDay:
+    """Stage 5, failure and recovery: today's front-office failures (`failed_rows`, with the
+    displayed positivity of whoever failed) start their recovery; approved recoveries due today
+    are paid. Changes: satisfaction, remembered failures and pending recoveries (customers)."""
+    failures = fail_and_recover(
+        streams.today("recovery"), failed_rows, positivity, customers, day, policy, b
+    )
+    delivered, spend = pay_due_recoveries(customers, day)
+    return RecoveryDay(failures=failures, delivered_late=delivered, spend_late=spend)

@@ -11,18 +11,23 @@ weeks in training and starts low on the learning curve.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.config import BehaviourConfig, PolicyConfig
 from sim.population import EmployeeTable
 from sim.recovery import empowerment
+from sim.streams import Streams
+
+if TYPE_CHECKING:  # journey.py reaches this module through the encounter
+    from sim.journey import Journey
 
 DRIVERS = ("want", "know", "can", "feel")
 MIRROR_DAYS = 30.0  # assumption: the mirror is a month's experience of customers
 
 
-@dataclass
+@dataclass(frozen=True)
 class Drivers:
     """The four drivers per seat, each 0..1 (rows of vacant seats are meaningless)."""
 
@@ -202,3 +207,138 @@ def fill_seats(
         # Assumption: newcomers start hopeful (the honeymoon), then settle toward their target.
         staff.engagement[seats] = np.clip(7.5 + staff.trait[seats], 0.0, 10.0)
         staff.stress[seats] = 0.1
+
+
+@dataclass(frozen=True)
+class WorkforceDay:
+    """Stage 8's result: the drivers people felt, who quit, who started."""
+
+    drivers: Drivers  # per seat, as they stood today
+    at_work: np.ndarray  # (seats,) occupied before today's quits
+    front_load: float  # the front office's workload today (occupancy + overtime, capped)
+    quit_hazard_annual: float  # the mean quit hazard per head per year (the rate quits follow)
+    quits: np.ndarray  # seats left today
+    hires: np.ndarray  # seats filled today
+
+
+def _rank_within(groups: np.ndarray) -> np.ndarray:
+    """0, 1, 2, ... within each group value, in the order given (e.g. seats of one role)."""
+    order = np.argsort(groups, kind="stable")
+    sorted_groups = groups[order]
+    starts = np.searchsorted(sorted_groups, sorted_groups, side="left")
+    ranks = np.empty(groups.size, np.int64)
+    ranks[order] = np.arange(groups.size) - starts
+    return ranks
+
+
+def workforce_day(
+    *,
+    staff: EmployeeTable,
+    agents: np.ndarray,
+    experience: np.ndarray,
+    occupancy: float,
+    overtime_share: float,
+    role_load: np.ndarray,
+    role_internal_service: np.ndarray,
+    front: np.ndarray,
+    feedback_reach: np.ndarray,
+    freedom: np.ndarray,
+    training: np.ndarray,
+    role_seats: np.ndarray,
+    teams: int,
+    day: int,
+    policy: PolicyConfig,
+    b: BehaviourConfig,
+    streams: Streams,
+) -> WorkforceDay:
+    """Stage 8, the workforce: what the day's customers (`experience` of the contacts each seat
+    in `agents` took) and work did to people; then quits, and refills of seats whose hiring lag
+    is over. Role arrays (`role_load`, `front`, `freedom`, ...) are per role, R long.
+    Changes: every seat's learning, stress, work happiness, tenure; quits and hires."""
+    n = staff.size
+    role = staff.role
+    served = np.bincount(agents, minlength=n)
+    staff.contacts_today[:] = served
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mirror = np.bincount(agents, weights=(experience - 7.0) / 3.0, minlength=n) / served
+        bad = np.bincount(agents, weights=experience < 5.0, minlength=n) / served
+    has = served > 0
+    bad = np.where(has, bad, 0.0)
+    workload = min(occupancy + overtime_share, 1.5)
+    drv = drivers(
+        staff,
+        np.where(front, occupancy, role_load)[role],  # can: the queue without overtime
+        policy,
+        b,
+        autonomy=freedom[role],
+        feedback_reach=feedback_reach[role],
+        internal_service=role_internal_service[role],
+    )
+    update_people(
+        staff,
+        drv,
+        np.where(front, workload, role_load)[role],
+        np.where(front[role], overtime_share, 0.0),
+        bad,
+        mirror,
+        has,
+        policy,
+        b,
+        training=training[role],
+        freedom=freedom[role],
+    )
+    at_work = staff.active.copy()
+    hazard = quit_hazard(staff, b)
+    # Expected quits per head per year: the same rate as the quits, without their noise.
+    hazard_year = float(hazard[at_work].mean() * 365) if at_work.any() else 0.0
+    quitting = np.flatnonzero(at_work & (streams.today("quits").random(n) < hazard))
+    staff.active[quitting] = False
+    staff.agent_id[quitting] = -1
+    staff.refill_day[quitting] = day + max(1, policy.hiring_lag_days)
+    due = np.flatnonzero(~staff.active & (staff.refill_day == day))
+    # Over a role's budget the seat is not refilled (a shrinking budget is met this way).
+    room = role_seats - np.bincount(role[staff.active], minlength=role_seats.size)
+    refill = _rank_within(role[due]) < np.maximum(room, 0)[role[due]]
+    staff.refill_day[due[~refill]] = -1
+    due = due[refill]
+    if due.size:
+        fill_seats(
+            streams.today("hires"), staff, due, teams, policy, b, training=training[role[due]]
+        )
+    return WorkforceDay(drv, at_work, workload, hazard_year, quitting, due)
+
+
+def review_headcount(
+    *,
+    staff: EmployeeTable,
+    journey: Journey,
+    work_scale: float,
+    employees: int,
+    effort_norm: float,
+    day: int,
+    policy: PolicyConfig,
+) -> np.ndarray:
+    """Workforce planning, each survey cycle: every role's headcount budget follows the
+    customer base `work_scale` (assumption: planners staff to forecast volume); the front office
+    is planned at the norm of handle time (standards.py: an eroded norm plans fewer staff).
+    New seats open after the hiring lag (the table grows if no desk is free); a shrinking
+    budget is met by not refilling vacancies, never by dismissals. Returns the new budgets."""
+    level = policy.staffing_level * np.where(journey.front, effort_norm, 1.0)
+    seats = journey.seat_budgets(employees, level, work_scale)
+    planned = np.bincount(
+        # Seats whose hire starts today (the next step) are planned too.
+        staff.role[staff.active | (staff.refill_day >= day)],
+        minlength=journey.n_roles,
+    )
+    for r in np.flatnonzero(seats > planned).tolist():
+        new = int(seats[r] - planned[r])
+        free = np.flatnonzero(~staff.active & (staff.refill_day < 0))[:new]  # any desk
+        if free.size < new:
+            old = staff.size
+            staff.ensure_capacity(old + new - free.size)
+            staff.refill_day[old:] = -1
+            staff.agent_id[old:] = -1
+            free = np.concatenate((free, np.arange(old, old + new - free.size)))
+        staff.role[free] = r
+        staff.refill_day[free] = day + max(1, policy.hiring_lag_days)
+    return seats

@@ -1,0 +1,115 @@
+"""Random streams that pair: one stream per purpose, restarted every day.
+
+Comparing two scenarios with the same seed is only a paired comparison if both draw the same luck
+wherever the scenario has not changed things (common random numbers; Law 2015, ch. 11). With one
+stream shared by every stage, a lever that changes how many numbers one stage draws shifts every
+draw after it, and the two runs part on day 2. So a run's `numpy.random.SeedSequence` is spawned
+into one independent stream per *purpose* (needs, abandonment, resolution, churn, ...), and each
+purpose's stream restarts every day at its own block (day d starts 2**64 * (d + 1) draws into the
+stream, by PCG64's `advance`), so what a stage drew yesterday never shifts what it draws today.
+
+Within a day, draws over a whole table (a number per customer row, per seat) give row k the
+same number in both runs whatever the other rows do; `keyed` gives a number per *entity* (a
+customer row) for draws over today's callers, so a caller gets the same luck in both runs even
+when another caller abandoned in one of them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Every purpose a run draws for, in a fixed order: the order decides each one's child seed, so
+# a new purpose goes at the end (or every stream changes).
+PURPOSES = (
+    "customers_start",  # the starting customers' traits
+    "staff_start",  # the starting workforce
+    "needs",  # who has a new need today (one number per customer row)
+    "need_kind",  # the stage and complexity of a new need (per caller)
+    "absence",  # who is absent (one number per seat)
+    "abandon",  # who gives up in the queue (per caller)
+    "retries",  # whether and when an open need comes back (per customer)
+    "routing",  # which agent takes a contact
+    "waits",  # how long an answered caller waited
+    "resolution",  # whether a contact resolves the need (per caller)
+    "failure",  # whether a contact fails (per caller)
+    "experience",  # the noise of an encounter's rating (per caller)
+    "recovery",  # complaint, compensation need and authority (per failure)
+    "deliveries",  # back-office outputs and their errors
+    "word_of_mouth",  # tellings, listeners, referrals
+    "churn",  # who defects (one number per customer row)
+    "acquisition",  # paid acquisitions and the new customers' traits
+    "quits",  # who resigns (one number per seat)
+    "hires",  # the new hires' traits
+    "survey",  # answer noise of the pulse surveys
+)
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_UNIT = 1.0 / float(1 << 53)
+
+
+def _splitmix_int(x: int) -> int:
+    """`_splitmix` on one Python integer (mod 2**64)."""
+    m = (1 << 64) - 1
+    x &= m
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & m
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & m
+    return x ^ (x >> 31)
+
+
+def _splitmix(x: np.ndarray) -> np.ndarray:
+    """The splitmix64 finaliser (Steele, Lea & Flood 2014): a bijective mix of 64-bit keys whose
+    outputs pass BigCrush as a counter-based generator."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * np.uint64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> np.uint64(27))
+    x = x * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+class Streams:
+    """The random streams of one run (seed): `streams.today(purpose)` is the purpose's generator
+    for the current day; `streams.start(purpose)` the one for the starting populations."""
+
+    def __init__(self, seed: int) -> None:
+        children = np.random.SeedSequence(seed).spawn(len(PURPOSES))
+        self._bits = {p: np.random.PCG64(c) for p, c in zip(PURPOSES, children, strict=True)}
+        self._origin = {p: bg.state for p, bg in self._bits.items()}
+        self._generators = {p: np.random.Generator(bg) for p, bg in self._bits.items()}
+        # 64-bit keys of the purposes for `keyed` (from the same children: no extra entropy).
+        self._keys = {
+            p: int(c.generate_state(1, np.uint64)[0])
+            for p, c in zip(PURPOSES, children, strict=True)
+        }
+        self._day = -1
+        self._fresh: set[str] = set()
+
+    def _at(self, purpose: str, block: int) -> np.random.Generator:
+        bg = self._bits[purpose]
+        bg.state = self._origin[purpose]
+        if block:
+            bg.advance(block << 64)
+        return self._generators[purpose]
+
+    def start(self, purpose: str) -> np.random.Generator:
+        """The purpose's stream at its first block (for the starting populations)."""
+        return self._at(purpose, 0)
+
+    def new_day(self, day: int) -> None:
+        """From now on `today` serves day `day` (0-based): every purpose restarts at its block."""
+        self._day = day
+        self._fresh = set(PURPOSES)
+
+    def today(self, purpose: str) -> np.random.Generator:
+        """The purpose's generator today; draws within the day continue one another."""
+        if purpose in self._fresh:
+            self._fresh.discard(purpose)
+            return self._at(purpose, self._day + 1)
+        return self._generators[purpose]
+
+    def keyed(self, purpose: str, keys: np.ndarray, draw: int = 0) -> np.ndarray:
+        """Uniform [0, 1) numbers, one per key (e.g. customer rows), from (seed, purpose, day,
+        draw, key) alone: the same customer gets the same number in any run with this seed,
+        whoever else called. `draw` tells apart several numbers per key on one day."""
+        base = _splitmix_int(self._keys[purpose] ^ _splitmix_int((self._day + 1) << 8 | draw))
+        bits = _splitmix(np.asarray(keys).astype(np.uint64) * _MIX + np.uint64(base))
+        return (bits >> np.uint64(11)).astype(np.float64) * _UNIT
