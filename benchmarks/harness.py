@@ -44,27 +44,26 @@ def make_config(
 
 
 def _timed_collection() -> list[float]:
-    """Count the time the simulator spends on its own data collection: the daily KPI row
-    (`ServiceModel._measure`) and the pulse surveys (`survey.run_survey`)."""
+    """Count the time the simulator spends on its own data collection: the daily KPI row and
+    journey-log entry (`sim.daily.daily_row`, `journey_log`, as the model calls them) and the
+    pulse surveys (`survey.run_survey`)."""
     from sim import model as model_module
     from sim import survey
 
     spent = [0.0]
-    measure, run_survey = model_module.ServiceModel._measure, survey.run_survey
 
-    def timed_measure(self, t):
-        t0 = time.perf_counter()
-        measure(self, t)
-        spent[0] += time.perf_counter() - t0
+    def timed(fn):
+        def wrapper(*args, **kwargs):
+            t0 = time.perf_counter()
+            out = fn(*args, **kwargs)
+            spent[0] += time.perf_counter() - t0
+            return out
 
-    def timed_survey(*args, **kwargs):
-        t0 = time.perf_counter()
-        out = run_survey(*args, **kwargs)
-        spent[0] += time.perf_counter() - t0
-        return out
+        return wrapper
 
-    model_module.ServiceModel._measure = timed_measure
-    survey.run_survey = timed_survey
+    model_module.daily_row = timed(model_module.daily_row)
+    model_module.journey_log = timed(model_module.journey_log)
+    survey.run_survey = timed(survey.run_survey)
     return spent
 
 

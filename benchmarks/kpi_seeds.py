@@ -64,10 +64,7 @@ def one_run(job: tuple[str, int, tuple[str, ...], bool]) -> pd.DataFrame:
     for _ in range(cfg.days):
         model.step()
     ts = model.timeseries()
-    if daily:
-        frame = ts
-    else:
-        frame = pd.DataFrame([{k: summarise(ts)[k] for k in KPIS}])
+    frame = ts if daily else pd.DataFrame([{k: summarise(ts)[k] for k in KPIS}])
     return frame.assign(scenario=scenario, seed=seed)
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import mesa
 import pandas as pd
 
-from sim import finance, queueing, recovery, standards, workforce
+from sim import finance, queueing, recovery, workforce
 from sim.config import SimConfig, single_stage
 from sim.journey import INTERNAL_SERVICE_ERROR, REFERENCE_INTERNAL_SERVICE
 
@@ -32,7 +32,6 @@ N_TIES = 4
 DELIGHT, ANGER = 9.0, 4.0
 MAX_ATTEMPTS = 3
 MIRROR_DAYS = 30.0
-OCCUPANCY_CEILING = 0.9
 
 
 def _clip(x: float, lo: float, hi: float) -> float:
@@ -443,25 +442,21 @@ class ReferenceModel(mesa.Model):
         contacts = self.contacts
         n = len(contacts)
         complex_share = sum(c[1] for c in contacts) / n if n else self.complex_share
-        mix = 1.0 + complex_share * (org.complex_handle_factor - 1.0)
-        base = org.handle_minutes * 60.0 * (1.0 - b.pressure_speedup * pol.productivity_pressure)
-        speed = sum(e.skill for e in on_duty) / len(on_duty) if on_duty else 1.0
-        full = base * mix / max(speed, 1e-3)
-        servers = len(on_duty) * org.productive_hours / org.open_hours
-        arrival = n / (org.open_hours * 3600.0)
-        load = arrival * full
-        extra = 0.0
-        if servers > 0 and load > OCCUPANCY_CEILING * servers:
-            extra = min(org.overtime_max_share * servers, load / OCCUPANCY_CEILING - servers)
-        self.effort = standards.effort_today(
-            load, OCCUPANCY_CEILING * (servers + extra), self.effort_norm, b
-        )
-        self.effort_norm = standards.update_norm(
-            self.effort_norm, self.effort, pol.hold_standards, b
-        )
-        handle = full * self.effort
         patience = sum(c[0].patience for c in contacts) / n if n else org.patience_seconds
-        q = queueing.erlang_a(servers + extra, arrival, handle, patience, org.target_wait_seconds)
+        # The day's queue arithmetic is the array model's own (sim/queueing.py `day_queue`).
+        day = queueing.day_queue(
+            contacts=n,
+            complex_share=complex_share,
+            mean_speed=sum(e.skill for e in on_duty) / len(on_duty) if on_duty else 1.0,
+            rostered=float(len(on_duty)),
+            patience=patience,
+            effort_norm=self.effort_norm,
+            org=org,
+            policy=pol,
+            b=b,
+        )
+        self.effort, self.effort_norm, q = day.effort, day.effort_norm, day.stats
+        handle, extra, servers = day.handle_seconds, day.overtime_servers, day.servers
         mean_imp = sum(1.0 / c[0].patience for c in contacts) / n if n else 1.0
         weights = [e.skill for e in on_duty]
         answered, abandoned, retries = [], 0, 0
