@@ -15,9 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim import kpis
 from sim.model import ServiceModel
 
-SUMMARY_KEYS = (
+# The headline KPIs: the console table of a run, and what a finished run's summary must hold.
+SUMMARY_KEYS = kpis.subset(
     "enps",
     "nps",
     "work_happiness_mean",
@@ -38,45 +40,14 @@ SUMMARY_KEYS = (
 
 
 def summarise(ts: pd.DataFrame, *, window: int = 365) -> dict[str, float]:
-    """KPIs over the last `window` days (the last year); flows are scaled to a year."""
+    """Every KPI of the registry (sim/kpis.py) over the last `window` days (the last year);
+    flows are scaled to a year, counts are ints.
+
+    Raises:
+        ValueError: `ts` has no days.
+    """
     last = ts.tail(window)
-    n = len(last)
-    per_year = 365.0 / n
-    contacts = last["contacts"].sum()
-    first = last["first_contacts"].sum()
-    incidents = last["complaints"].sum()
-    out = {
-        "enps": last["enps"].mean(),
-        "nps": last["nps"].mean(),
-        "work_happiness_mean": last["work_happiness_mean"].mean(),
-        "employee_turnover_annual": last["quits"].sum() * per_year / last["headcount"].mean(),
-        # The quit hazard's yearly mean: the rate the quits are drawn from (less noisy).
-        # (a daily table from elsewhere, e.g. the benchmark's reference model, may lack it).
-        "expected_turnover_annual": last["quit_hazard_annual"].mean()
-        if "quit_hazard_annual" in last
-        else np.nan,
-        "customer_churn_annual": last["churned"].sum() * per_year / last["customers"].mean(),
-        "csat_mean": last["csat_mean"].mean(),
-        "service_level": (last["service_level"] * last["contacts"]).sum() / contacts
-        if contacts
-        else 1.0,
-        "abandon_rate": last["abandoned"].sum() / contacts if contacts else 0.0,
-        "first_contact_resolution": last["resolved_first"].sum() / first if first else np.nan,
-        "encounter_quality": last["encounter_quality"].mean(),
-        "stress_mean": last["stress_mean"].mean(),
-        "occupancy": last["occupancy"].mean(),
-        "handle_seconds": last["handle_seconds"].mean(),
-        "revenue": last["revenue"].sum() * per_year,
-        "costs": last["costs"].sum() * per_year,
-        "profit": last["profit"].sum() * per_year,
-        "recovery_spend": last["recovery_spend"].sum() * per_year,
-        "recovery_spend_per_incident": last["recovery_spend"].sum() / incidents
-        if incidents
-        else 0.0,
-        "headcount": int(last["headcount"].iloc[-1]),
-        "customers": int(last["customers"].iloc[-1]),
-    }
-    return {k: (float(v) if isinstance(v, float | np.floating) else v) for k, v in out.items()}
+    return {name: kpis.value(name, last) for name in kpis.NAMES}
 
 
 def journey_frame(model: ServiceModel, *, window: int = 365) -> pd.DataFrame:

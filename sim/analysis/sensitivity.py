@@ -48,21 +48,10 @@ from SALib.sample import sobol as sobol_sample  # noqa: E402
 
 from sim.analysis.parallel import parallel_map, workers_setting  # noqa: E402
 from sim.config import RANGES, ConfigError, SimConfig, validate  # noqa: E402
+from sim.kpis import REGISTRY, check_names  # noqa: E402
 
 METHODS = ("morris", "sobol")
 VARIED_GROUPS = ("policy", "behaviour")
-# Units of the KPIs `sim.outputs.summarise` reports (for axis labels only).
-KPI_UNITS = {
-    "profit": "currency / year",
-    "revenue": "currency / year",
-    "costs": "currency / year",
-    "nps": "NPS points",
-    "enps": "eNPS points",
-    "employee_turnover_annual": "quits / head / year",
-    "customer_churn_annual": "defections / customer / year",
-    "csat_mean": "points (0-10)",
-    "work_happiness_mean": "points (0-10)",
-}
 # E|elementary effect| of pure noise, per seed-noise sd: |N(0, 2 sd^2)| / delta with SALib's
 # delta = p / (2 (p - 1)) = 2/3 at 4 levels: sqrt(2) * sqrt(2 / pi) / (2/3) = 1.69.
 NOISE_EE_PER_SD = math.sqrt(2.0) * math.sqrt(2.0 / math.pi) * 1.5
@@ -214,21 +203,13 @@ def _int(cfg: dict, key: str, lo: int, hi: int | None = None) -> int:
 
 def settings_from(cfg: DictConfig, base: SimConfig) -> Settings:
     """Read and check `cfg.experiment` (configs/experiment/sensitivity.yaml)."""
-    from sim.outputs import SUMMARY_KEYS
-
     exp = OmegaConf.to_container(cfg.experiment, resolve=True) if cfg.experiment else {}
     if not isinstance(exp, dict):
         raise ConfigError("experiment", exp, "the sensitivity settings (experiment: sensitivity)")
     method = exp.get("method", "morris")
     if method not in METHODS:
         raise ConfigError("experiment.method", method, f"one of {', '.join(METHODS)}")
-    kpis = exp.get("kpis") or []
-    kpis = [kpis] if isinstance(kpis, str) else list(kpis)
-    if not kpis:
-        raise ConfigError("experiment.kpis", kpis, f"one or more of {', '.join(SUMMARY_KEYS)}")
-    for k in kpis:
-        if k not in SUMMARY_KEYS:
-            raise ConfigError("experiment.kpis", k, f"one of {', '.join(SUMMARY_KEYS)}")
+    kpi_names = check_names("experiment.kpis", exp.get("kpis"))
     params = resolve_parameters(
         exp.get("parameters") or [],
         base,
@@ -244,7 +225,7 @@ def settings_from(cfg: DictConfig, base: SimConfig) -> Settings:
     window = _int(exp, "window_days", 1)
     return Settings(
         method=method,
-        kpis=tuple(kpis),
+        kpis=kpi_names,
         parameters=tuple(params),
         trajectories=_int(exp, "trajectories", 2),
         num_levels=_int(exp, "num_levels", 2, 20),
@@ -365,7 +346,7 @@ def bar_chart(indices: pd.DataFrame, kpi: str, path: Path, *, noise_floor: float
     if noise_floor is not None and np.isfinite(noise_floor) and noise_floor > 0:
         ax.axvline(noise_floor, color="red", ls="--", lw=1, label="seed noise level")
     ax.set_yticks(y, [k.replace("behaviour.", "b.").replace("policy.", "") for k in order])
-    unit = KPI_UNITS.get(kpi, "")
+    unit = REGISTRY[kpi].unit
     if morris:
         xlabel = f"mu* (mean |elementary effect|, {unit})" if unit else "mu*"
     else:

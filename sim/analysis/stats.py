@@ -16,47 +16,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-# Which way is better, per summary.json key (sim/outputs.py): +1 higher, -1 lower.
-DIRECTION: dict[str, int] = {
-    "profit": 1,
-    "revenue": 1,
-    "costs": -1,
-    "nps": 1,
-    "enps": 1,
-    "work_happiness_mean": 1,
-    "employee_turnover_annual": -1,
-    "expected_turnover_annual": -1,
-    "customer_churn_annual": -1,
-    "csat_mean": 1,
-    "service_level": 1,
-    "abandon_rate": -1,
-    "first_contact_resolution": 1,
-    "encounter_quality": 1,
-    "stress_mean": -1,
-    "recovery_spend": -1,
-    "customers": 1,
-}
+from sim.kpis import directions, units
 
-# Units of the KPIs, for tables and axis labels.
-UNITS: dict[str, str] = {
-    "profit": "currency / year",
-    "revenue": "currency / year",
-    "costs": "currency / year",
-    "recovery_spend": "currency / year",
-    "nps": "NPS points",
-    "enps": "eNPS points",
-    "work_happiness_mean": "points (0-10)",
-    "csat_mean": "points (0-10)",
-    "employee_turnover_annual": "quits / head / year",
-    "expected_turnover_annual": "quit hazard / head / year",
-    "customer_churn_annual": "defections / customer / year",
-    "service_level": "share",
-    "abandon_rate": "share",
-    "first_contact_resolution": "share",
-    "encounter_quality": "points",
-    "stress_mean": "0..1",
-    "customers": "customers",
-}
+# Which way is better, per KPI with a better direction (sim/kpis.py): +1 higher, -1 lower.
+DIRECTION: dict[str, int] = directions()
+# Units of every KPI (sim/kpis.py), for tables and axis labels.
+UNITS: dict[str, str] = units()
 
 
 def t_interval(values: Sequence[float] | np.ndarray, conf: float = 0.95) -> tuple[float, float]:
