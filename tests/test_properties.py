@@ -51,8 +51,13 @@ def test_random_valid_configs_stay_finite_and_on_scale(
     counts = ["contacts", "answered", "abandoned", "quits", "hires", "churned", "acquired"]
     counts += ["headcount", "customers", "failures", "complaints"]
     assert (ts[counts] >= 0).all().all()
-    for col in ("service_level", "abandon_rate", "occupancy", "stress_mean", "skill_mean"):
+    for col in ("service_level", "abandon_rate", "occupancy"):
         assert ts[col].between(0, 1).all(), col
+    # Means over the staff are undefined only on a day with nobody employed.
+    staffed = ts.headcount > 0
+    for col in ("stress_mean", "skill_mean"):
+        assert ts.loc[staffed, col].between(0, 1).all(), col
+        assert ts.loc[~staffed, col].isna().all(), col
     for col in ("work_happiness_mean", "csat_mean"):
         assert ts[col].dropna().between(0, 10).all(), col
     for col in ("enps", "nps"):
