@@ -255,8 +255,6 @@ _ALL = (
         0,
         "money",
         ratio("recovery_spend", "complaints", empty=0.0),
-        short_unit_en="per incident",
-        short_unit_nl="per incident",
     ),
     Kpi(
         "headcount",

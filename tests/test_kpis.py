@@ -185,3 +185,35 @@ def test_sensitivity_accepts_every_kpi_compare_accepts():
     assert settings(list(kpis.NAMES)).kpis == kpis.NAMES
     with pytest.raises(ConfigError, match="experiment.kpis='happiness'"):
         settings(["expected_turnover_annual", "happiness"])
+
+
+def test_report_says_what_pairing_bought_when_the_table_has_the_ratio():
+    from sim.analysis.report import comparison_markdown, pairing_lines
+
+    rows = [
+        (scenario, kpi, ratio)
+        for scenario, ratios in (("loose_scripts", (0.31, 0.9)), ("cost_cutting", (0.41, 1.2)))
+        for kpi, ratio in zip(("profit", "nps"), ratios, strict=True)
+    ]
+    table = pd.DataFrame(
+        {
+            "scenario": [r[0] for r in rows],
+            "kpi": [r[1] for r in rows],
+            "better_if": "higher",
+            **{c: 1.0 for c in ("mean", "ci_low", "ci_high", "diff", "diff_ci_low")},
+            "diff_ci_high": 2.0,
+            "beats_baseline_share": 0.5,
+            "verdict": "better",
+            "pairing_width_ratio": [r[2] for r in rows],
+        }
+    )
+    lines = pairing_lines(table, ["profit", "nps", "csat_mean"])
+    assert lines == [
+        "- profit: pairing narrowed the interval to 0.36x (0.31x to 0.41x over scenarios)",
+        "- NPS: pairing did not narrow the interval: 1.05x (0.90x to 1.20x over scenarios)",
+    ]
+    assert "| 0.31x |" in comparison_markdown(table, ["profit"])
+    # A comparison table without the column (written before it existed) still reports.
+    older = table.drop(columns="pairing_width_ratio")
+    assert pairing_lines(older, ["profit"]) == []
+    assert "paired / unpaired" not in comparison_markdown(older, ["profit"])

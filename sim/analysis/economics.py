@@ -27,7 +27,17 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.stats import mean_ci, paired, t_interval
+from sim.kpis import by_group, subset
 
+# KPIs of a run's months (monthly.parquet, the report's trajectories), in the table's order.
+MONTHLY_KPIS = subset(
+    "enps",
+    "nps",
+    "work_happiness_mean",
+    "csat_mean",
+    "employee_turnover_annual",
+    "customer_churn_annual",
+)
 SPEND_COLUMNS = ("programmes", "training", "recovery", "wages", "overtime")
 NOT_WITHIN = "not within the horizon"
 DAYS_PER_MONTH = 365.0 / 12.0
@@ -41,30 +51,26 @@ def month_of_day(day: np.ndarray | pd.Series) -> np.ndarray:
 def monthly(ts: pd.DataFrame) -> pd.DataFrame:
     """A run's daily timeseries (ServiceModel.timeseries) as one row per month.
 
-    Survey-like KPIs are monthly means; turnover and churn are annualised rates; `profit_rate`
-    is the month's profit as a rate per year; `profit`, `revenue` and the spend columns are the
-    month's sums (for cumulative sums).
+    The KPIs of MONTHLY_KPIS are measured over each month as summary.json measures them over a
+    year (sim/kpis.py: survey-like KPIs are means, turnover and churn annualised rates);
+    `profit_rate` is the month's profit as a rate per year; `profit`, `revenue` and the spend
+    columns are the month's sums (for cumulative sums).
     """
-    d = ts.assign(month=month_of_day(ts["day"]), spend=ts[list(SPEND_COLUMNS)].sum(axis=1))
+    month = month_of_day(ts["day"])
+    d = ts.assign(month=month, spend=ts[list(SPEND_COLUMNS)].sum(axis=1))
     g = d.groupby("month", sort=True)
-    days = g.size()
     out = pd.DataFrame(
         {
-            "days": days,
-            "enps": g["enps"].mean(),
-            "nps": g["nps"].mean(),
-            "work_happiness_mean": g["work_happiness_mean"].mean(),
-            "csat_mean": g["csat_mean"].mean(),
-            "employee_turnover_annual": g["quits"].sum() * 365.0 / days / g["headcount"].mean(),
-            "customer_churn_annual": g["churned"].sum() * 365.0 / days / g["customers"].mean(),
-            "profit_rate": g["profit"].sum() * 365.0 / days,
+            "days": g.size(),
+            **{k: by_group(k, ts, month) for k in MONTHLY_KPIS},
+            "profit_rate": by_group("profit", ts, month),
             "profit": g["profit"].sum(),
             "revenue": g["revenue"].sum(),
             "spend": g["spend"].sum(),
             **{c: g[c].sum() for c in SPEND_COLUMNS},
         }
     )
-    return out.reset_index()
+    return out.rename_axis("month").reset_index()
 
 
 def spend_totals(ts: pd.DataFrame, *, window: int = 365) -> dict[str, float]:

@@ -20,11 +20,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.stats import DIRECTION, paired, t_interval, verdict
+from sim.analysis.stats import (
+    DIRECTION,  # noqa: F401  (experiments/plan.py reads plan.DIRECTION)
+    paired,
+    t_interval,
+    verdict,
+)
 from sim.config import ConfigError, SimConfig, single_stage, validate
+from sim.kpis import REGISTRY, subset
 
 LEVERS = ("training", "tools", "feedback", "capacity", "rosters", "scripts", "empowerment")
-PLAN_KPIS = (
+# The KPIs of the plan's tables (plan.md shows the first five), and those it may rank by: the
+# customer and money side, where an intervention has to show.
+PLAN_KPIS = subset(
     "profit",
     "nps",
     "csat_mean",
@@ -32,7 +40,7 @@ PLAN_KPIS = (
     "work_happiness_mean",
     "expected_turnover_annual",
 )
-RANK_KPIS = ("profit", "nps", "csat_mean", "customer_churn_annual")
+RANK_KPIS = subset("profit", "nps", "csat_mean", "customer_churn_annual")
 
 
 @dataclass(frozen=True)
@@ -225,7 +233,7 @@ def effects_table(
                     "ci_low": lo,
                     "ci_high": hi,
                     "n": int(d.notna().sum()),
-                    "verdict": verdict(lo, hi, DIRECTION[kpi]),
+                    "verdict": verdict(lo, hi, REGISTRY[kpi].better),
                 }
             )
     return pd.DataFrame(rows)
@@ -267,7 +275,7 @@ def ranking(effects: pd.DataFrame, rank_by: str) -> pd.DataFrame:
     )
     wide.columns = [f"{kpi}_{what}" for what, kpi in wide.columns]
     wide = wide.reset_index()
-    key = DIRECTION[rank_by] * wide[f"{rank_by}_diff"]
+    key = REGISTRY[rank_by].better * wide[f"{rank_by}_diff"]
     wide = wide.assign(_key=key).sort_values("_key", ascending=False).drop(columns="_key")
     wide.insert(0, "rank", np.arange(1, len(wide) + 1))
     return wide.reset_index(drop=True)
@@ -298,9 +306,10 @@ def money(value: float) -> str:
 def _fmt(kpi: str, value: float) -> str:
     if not math.isfinite(value):
         return "n/a"
-    if kpi == "profit":
+    quantity = REGISTRY[kpi].quantity
+    if quantity == "money":
         return money(value)
-    if kpi in ("customer_churn_annual", "expected_turnover_annual"):
+    if quantity == "rate":  # a share per year: its change in percentage points
         return f"{100 * value:+.1f} pt"
     return f"{value:+.2f}"
 

@@ -21,49 +21,35 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from sim.analysis.economics import NOT_WITHIN, cumulative_difference  # noqa: E402
-from sim.analysis.stats import UNITS, band  # noqa: E402
+from sim.analysis.stats import band  # noqa: E402
+from sim.kpis import REGISTRY, subset  # noqa: E402
 
-# Panels of the trajectory figure: monthly column (sim.analysis.economics.monthly) -> title.
-TRAJECTORIES = {
-    "enps": "eNPS (employees, -100..100)",
-    "nps": "NPS (customers, -100..100)",
-    "work_happiness_mean": "Work happiness (0-10)",
-    "employee_turnover_annual": "Employee turnover (quits / head / year)",
-    "csat_mean": "Customer satisfaction (0-10)",
-    "profit_rate": "Profit (currency / year, monthly rate)",
-}
-SMOOTH_MONTHS = {"employee_turnover_annual": 3, "profit_rate": 3}
-# KPIs of the difference chart (summary.json keys).
-HEADLINE = (
-    "enps",
-    "nps",
-    "work_happiness_mean",
-    "employee_turnover_annual",
-    "csat_mean",
-    "profit",
+# The headline KPIs: the difference chart, the console table of sim-compare, and one panel each
+# in the trajectory figure, drawn from their columns of monthly.parquet (the KPI over each month,
+# sim.analysis.economics.monthly, where profit is the month's sum and profit_rate its yearly rate).
+HEADLINE = subset(
+    "enps", "nps", "work_happiness_mean", "employee_turnover_annual", "csat_mean", "profit"
 )
+TRAJECTORIES = HEADLINE
+MONTHLY_COLUMN = {"profit": "profit_rate"}
+SMOOTH_MONTHS = {"employee_turnover_annual": 3, "profit": 3}
 # The links of the chain, in order, with the KPIs that show each.
 CHAIN = (
-    ("employees", ("work_happiness_mean", "enps", "expected_turnover_annual")),
-    ("service", ("first_contact_resolution", "service_level", "abandon_rate")),
-    ("customers", ("csat_mean", "nps", "customer_churn_annual")),
-    ("money", ("revenue",)),  # costs follow revenue (cost of sales): economics.csv has the spend
+    ("employees", subset("work_happiness_mean", "enps", "expected_turnover_annual")),
+    ("service", subset("first_contact_resolution", "service_level", "abandon_rate")),
+    ("customers", subset("csat_mean", "nps", "customer_churn_annual")),
+    # Costs follow revenue (cost of sales): economics.csv has the spend.
+    ("money", subset("revenue")),
 )
-LABELS = {
-    "enps": "eNPS",
-    "nps": "NPS",
-    "work_happiness_mean": "work happiness",
-    "employee_turnover_annual": "employee turnover",
-    "expected_turnover_annual": "expected turnover",
-    "customer_churn_annual": "customer churn",
-    "csat_mean": "CSAT",
-    "service_level": "service level",
-    "abandon_rate": "abandon rate",
-    "first_contact_resolution": "first-contact resolution",
-    "revenue": "revenue",
-    "costs": "costs",
-    "profit": "profit",
-}
+# The width of the paired interval of the difference over the unpaired (Welch) one, per row of
+# the comparison table, where sim.analysis.stats.compare_table provides it.
+PAIRING = "pairing_width_ratio"
+
+
+def label(kpi: str) -> str:
+    """The KPI's label (sim/kpis.py); a column that is not a KPI reads as its name."""
+    k = REGISTRY.get(kpi)
+    return k.label() if k else kpi
 
 
 # ---- numbers as text ------------------------------------------------------------------------
@@ -75,9 +61,10 @@ def fmt(value: Any, kpi: str = "", *, signed: bool = False) -> str:
         return "n/a"
     v = float(value)
     sign = "+" if signed else ""
-    if abs(v) >= 1000 or UNITS.get(kpi, "").startswith("currency"):
+    quantity = REGISTRY[kpi].quantity if kpi in REGISTRY else ""
+    if abs(v) >= 1000 or quantity == "money":
         return f"{v:{sign},.0f}"
-    if UNITS.get(kpi) == "share" or abs(v) < 1:
+    if quantity == "share" or abs(v) < 1:
         return f"{v:{sign}.3f}"
     return f"{v:{sign}.2f}"
 
@@ -134,8 +121,9 @@ def trajectories_figure(
     """
     colours = _colours(order, baseline)
     fig, axes = plt.subplots(2, 3, figsize=(15, 9), sharex=True)
-    for ax, (col, title) in zip(axes.flat, TRAJECTORIES.items(), strict=True):
-        window = SMOOTH_MONTHS.get(col, 1)
+    for ax, kpi in zip(axes.flat, TRAJECTORIES, strict=True):
+        col, window = MONTHLY_COLUMN.get(kpi, kpi), SMOOTH_MONTHS.get(kpi, 1)
+        title = f"{REGISTRY[kpi].title()}, {REGISTRY[kpi].unit}"
         b = band(smoothed(months, col, window), col, ["scenario", "month"], conf)
         for name in order:
             d = b[b["scenario"] == name]
@@ -143,9 +131,9 @@ def trajectories_figure(
             ax.plot(d["month"], d["mean"], color=colours[name], lw=lw, label=name)
             ax.fill_between(d["month"], d["lo"], d["hi"], color=colours[name], alpha=0.15, lw=0)
         ax.set_title(title + (f", {window}-month mean" if window > 1 else ""), fontsize=10)
-        if col in ("enps", "nps"):
+        if REGISTRY[kpi].quantity == "score":  # a net score's sign matters
             ax.axhline(0, color="grey", lw=0.5)
-        if col == "employee_turnover_annual":
+        if REGISTRY[kpi].quantity == "rate":
             ax.set_ylim(bottom=0)
     for ax in axes[-1]:
         ax.set_xlabel("month")
@@ -188,10 +176,9 @@ def differences_figure(
         ax.axvline(0, color="black", lw=0.8)
         ax.set_yticks(y, names, fontsize=8)
         ax.set_ylim(len(names) - 0.5, -0.5)  # first scenario on top
-        better = k["better_if"].iloc[0] if len(k) else ""
-        ax.set_title(
-            f"{LABELS.get(kpi, kpi)} ({UNITS.get(kpi, '')}; {better} is better)", fontsize=9
-        )
+        info = REGISTRY[kpi]
+        better = f"; {info.better_if} is better" if info.better else ""
+        ax.set_title(f"{info.title()} ({info.unit}{better})", fontsize=9)
     for ax in list(np.atleast_1d(axes).flat)[len(kpis) :]:
         ax.axis("off")
     fig.suptitle(f"Difference to {baseline}, paired by seed (95% t interval)")
@@ -221,16 +208,9 @@ def cumulative_figure(
 
 
 # ---- the reading ----------------------------------------------------------------------------
-SHORT_UNITS = {
-    "employee_turnover_annual": " a year",
-    "customer_churn_annual": " a year",
-    "revenue": " a year",
-}
-
-
 def _effect(kpi: str, row: pd.Series) -> str:
-    unit = SHORT_UNITS.get(kpi, "")
-    return f"{LABELS.get(kpi, kpi)} {fmt(row['diff'], kpi, signed=True)}{unit}"
+    unit = REGISTRY[kpi].short_unit()
+    return f"{label(kpi)} {fmt(row['diff'], kpi, signed=True)}{' ' + unit if unit else ''}"
 
 
 def chain_links(rows: pd.DataFrame) -> dict[str, list[tuple[str, pd.Series]]]:
@@ -347,7 +327,49 @@ def comparison_markdown(table: pd.DataFrame, kpis: Sequence[str]) -> str:
         f"{v:.0%}" if math.isfinite(v) else "n/a" for v in d["beats_baseline_share"]
     ]
     cols = ["scenario", "kpi", "better_if", "mean [95% CI]", "difference [95% CI]"]
+    if PAIRING in d:
+        d["paired / unpaired width"] = [_times(v) for v in d[PAIRING]]
+        cols.append("paired / unpaired width")
     return markdown_table(d[[*cols, "beats baseline", "verdict"]])
+
+
+def _times(ratio: float) -> str:
+    return f"{ratio:.2f}x" if math.isfinite(ratio) else "n/a"
+
+
+def pairing_lines(table: pd.DataFrame, kpis: Sequence[str]) -> list[str]:
+    """What pairing by seed bought, one line per KPI: the width of the paired interval of the
+    difference over that of an unpaired (Welch) one, the median over scenarios. Nothing when the
+    table has no such column (a comparison from before it existed)."""
+    if PAIRING not in table:
+        return []
+    out = []
+    for kpi in kpis:
+        r = table.loc[table["kpi"] == kpi, PAIRING].astype(float)
+        r = r[np.isfinite(r)]
+        if r.empty:
+            continue
+        mid = float(r.median())
+        spread = f" ({_times(r.min())} to {_times(r.max())} over scenarios)" if len(r) > 1 else ""
+        if mid < 1.0:
+            what = f"narrowed the interval to {_times(mid)}"
+        else:
+            what = f"did not narrow the interval: {_times(mid)}"
+        out.append(f"- {label(kpi)}: pairing {what}{spread}")
+    return out
+
+
+def _pairing_section(table: pd.DataFrame, kpis: Sequence[str]) -> list[str]:
+    lines = pairing_lines(table, kpis)
+    if not lines:
+        return []
+    head = [
+        "What pairing by seed bought: the width of the interval of each difference to the",
+        "baseline, paired by seed, as a multiple of an unpaired (Welch) interval's (median over",
+        "scenarios; below 1x the common random numbers sharpened the comparison).",
+        "",
+    ]
+    return [*head, *lines, ""]
 
 
 def economics_markdown(econ: pd.DataFrame) -> str:
@@ -435,6 +457,7 @@ def write_report(
         "",
         comparison_markdown(table[table["scenario"] != baseline], headline),
         "",
+        *_pairing_section(table[table["scenario"] != baseline], headline + others),
         "## Trajectories",
         "",
         "![KPI trajectories](trajectories.png)",

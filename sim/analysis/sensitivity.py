@@ -295,7 +295,10 @@ def analyse(
             )
             names = [("ST", "ST_conf"), ("S1", "S1_conf")]
         primary = np.asarray(res[names[0][0]], dtype=float)
-        rank = pd.Series(primary).rank(ascending=False, method="first").astype(int).to_numpy()
+        # A KPI that did not vary over the design (no quits in a tiny, short run: with a random
+        # stream per purpose every run draws the same) has no Sobol indices: NaN, ranked last.
+        rank = pd.Series(primary).rank(ascending=False, method="first", na_option="bottom")
+        rank = rank.astype(int).to_numpy()
         for i, p in enumerate(settings.parameters):
             for index, conf_key in names:
                 value = float(np.asarray(res[index])[i])

@@ -1,9 +1,10 @@
 """What each view shows, as plain numbers: tested without a browser.
 
-KPIs use the definitions of `summary.json`: the cards call `sim.outputs.summarise` on the last
-`WINDOW` days, and the plotted rolling lines apply the same formulas over a trailing window
-(tests check them against `summarise` day by day). State measures (eNPS, NPS, work happiness,
-customer satisfaction, the four drivers) are the timeseries columns the model writes.
+KPIs use the definitions of `summary.json` (the registry, sim/kpis.py): the cards call
+`sim.outputs.summarise` on the last `WINDOW` days, and the plotted rolling lines are the same
+aggregations over a trailing window (tests check them against `summarise` day by day). State
+measures (eNPS, NPS, work happiness, customer satisfaction, the four drivers) are the timeseries
+columns the model writes.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.kpis import REGISTRY, rolling, subset
 from sim.outputs import summarise
 from sim.population import EmployeeTable
 from sim.viz.session import LeverChange, Session
@@ -23,7 +25,8 @@ WINDOW = 91  # days: a quarter; with 20 employees a month holds too few quits to
 MIN_RATE_DAYS = 30  # annualised turnover and churn are shown from a month of data on
 NEW_HIRE_DAYS = 90  # a tile is marked "new" for the first three months after the first day
 
-KPI_KEYS = (
+# The KPI cards and lines, in the order of the cards (labels, units and formulas: sim/kpis.py).
+KPI_KEYS = subset(
     "enps",
     "nps",
     "work_happiness_mean",
@@ -32,28 +35,17 @@ KPI_KEYS = (
     "customer_churn_annual",
     "profit",
 )
-STATE_KEYS = ("enps", "nps", "work_happiness_mean", "csat_mean")  # daily columns, plotted as is
-# Flows: summarise's formula (events over the window, per year, over the mean stock).
-FLOW_KEYS = {
-    "employee_turnover_annual": ("quits", "headcount"),
-    "customer_churn_annual": ("churned", "customers"),
-}
+# Means of a daily state (survey scores, satisfaction): the lines plot the daily column as is.
+STATE_KEYS = tuple(k for k in KPI_KEYS if REGISTRY[k].how.kind == "mean")
+# Annual rates (quits, defections over the stock): meaningless over the first few days.
+RATE_KEYS = tuple(k for k in KPI_KEYS if REGISTRY[k].quantity == "rate")
 
 
 def rolling_kpis(ts: pd.DataFrame, window: int = WINDOW) -> pd.DataFrame:
     """Per day, every KPI in `KPI_KEYS` as `summarise(ts up to that day, window)` gives it."""
     out = pd.DataFrame({"day": ts["day"]}) if len(ts) else pd.DataFrame({"day": []})
-    if not len(ts):
-        for key in KPI_KEYS:
-            out[key] = []
-        return out
-    roll = {"window": window, "min_periods": 1}
-    n = ts["day"].rolling(**roll).count()
-    for key in STATE_KEYS:
-        out[key] = ts[key].rolling(**roll).mean()
-    for key, (events, stock) in FLOW_KEYS.items():
-        out[key] = ts[events].rolling(**roll).sum() * (365.0 / n) / ts[stock].rolling(**roll).mean()
-    out["profit"] = ts["profit"].rolling(**roll).sum() * (365.0 / n)
+    for key in KPI_KEYS:
+        out[key] = rolling(key, ts, window) if len(ts) else []
     return out
 
 
@@ -63,8 +55,8 @@ def plot_frame(ts: pd.DataFrame, window: int = WINDOW) -> pd.DataFrame:
     `MIN_RATE_DAYS`: one quit on day 2, annualised, would read as a turnover of 900%."""
     out = rolling_kpis(ts, window)
     for key in STATE_KEYS:
-        out[key] = ts[key] if len(ts) else []
-    for key in FLOW_KEYS:
+        out[key] = ts[REGISTRY[key].how.column] if len(ts) else []
+    for key in RATE_KEYS:
         out.loc[out["day"] < MIN_RATE_DAYS, key] = np.nan
     return out
 
@@ -87,7 +79,7 @@ def kpi_cards(ts: pd.DataFrame, base: pd.DataFrame, window: int = WINDOW) -> lis
     live = summarise(ts, window=window) if len(ts) else {}
     ghost = summarise(base.head(len(ts)), window=window) if len(ts) and len(base) else {}
     if len(ts) < MIN_RATE_DAYS:  # too few days for an annual rate (see plot_frame)
-        for key in FLOW_KEYS:
+        for key in RATE_KEYS:
             live.pop(key, None)
             ghost.pop(key, None)
     nan = float("nan")
@@ -98,11 +90,12 @@ def format_kpi(key: str, value: float) -> str:
     """How a KPI reads on a projector: scores as integers, rates as percent, money in k."""
     if value is None or math.isnan(value):
         return "–"
-    if key in ("enps", "nps"):
+    quantity = REGISTRY[key].quantity
+    if quantity == "score":
         return f"{value:+.0f}"
-    if key in FLOW_KEYS:
+    if quantity == "rate":
         return f"{100 * value:.0f}%"
-    if key == "profit":
+    if quantity == "money":
         return f"{value / 1000:,.0f}k"
     return f"{value:.2f}"
 

@@ -13,6 +13,7 @@ from matplotlib import colormaps
 from matplotlib.colors import Normalize, to_hex
 from matplotlib.figure import Figure
 
+from sim.kpis import REGISTRY
 from sim.viz.data import WINDOW, Tile, format_kpi
 from sim.viz.i18n import t
 from sim.viz.session import HIST_EDGES, LeverChange
@@ -45,9 +46,11 @@ def _figure() -> tuple[Figure, object]:
 
 
 def _scale(key: str, values: pd.Series) -> pd.Series:
-    if key in ("employee_turnover_annual", "customer_churn_annual"):
+    """Values in the panel's y units: rates in percent, money in thousands (see format_kpi)."""
+    quantity = REGISTRY[key].quantity
+    if quantity == "rate":
         return 100.0 * values
-    if key == "profit":
+    if quantity == "money":
         return values / 1000.0
     return values
 

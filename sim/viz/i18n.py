@@ -1,6 +1,11 @@
-"""English and Dutch labels of the dashboard. Every key has both languages (tested)."""
+"""English and Dutch labels of the dashboard. Every key has both languages (tested).
+
+The KPIs' labels (`kpi.<name>`) are the registry's (sim/kpis.py), so the dashboard, the report
+and the plots name a KPI alike."""
 
 from __future__ import annotations
+
+from sim.kpis import REGISTRY, Kpi
 
 LANGUAGES = ("en", "nl")
 
@@ -66,14 +71,7 @@ LABELS: dict[str, dict[str, str]] = {
     "lever.development": {"en": "Development", "nl": "Ontwikkeling"},
     "lever.internal_service": {"en": "Internal service", "nl": "Interne dienstverlening"},
     "lever.hold_standards": {"en": "Hold standards", "nl": "Normen vasthouden"},
-    # KPIs
-    "kpi.enps": {"en": "eNPS", "nl": "eNPS"},
-    "kpi.nps": {"en": "NPS", "nl": "NPS"},
-    "kpi.work_happiness_mean": {"en": "Work happiness", "nl": "Werkgeluk"},
-    "kpi.csat_mean": {"en": "Customer satisfaction", "nl": "Klanttevredenheid"},
-    "kpi.employee_turnover_annual": {"en": "Employee turnover", "nl": "Personeelsverloop"},
-    "kpi.customer_churn_annual": {"en": "Customer churn", "nl": "Klantverloop"},
-    "kpi.profit": {"en": "Profit (per year)", "nl": "Winst (per jaar)"},
+    # KPIs: from the registry, see below
     # views
     "floor": {"en": "The floor: one desk per seat", "nl": "De werkvloer: één bureau per plek"},
     "floor_legend": {
@@ -115,6 +113,17 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "lever_change": {"en": "lever change", "nl": "knop gewijzigd"},
 }
+
+
+def _kpi_label(kpi: Kpi, lang: str) -> str:
+    """A card's heading. Money shows as "612k": only its period says it is a year's profit."""
+    unit = kpi.short_unit(lang)
+    return f"{kpi.title(lang)} ({unit})" if kpi.quantity == "money" and unit else kpi.title(lang)
+
+
+LABELS.update(
+    {f"kpi.{k.name}": {lang: _kpi_label(k, lang) for lang in LANGUAGES} for k in REGISTRY.values()}
+)
 
 
 def t(key: str, lang: str = "en", **fmt: object) -> str:
