@@ -65,13 +65,14 @@ def deliver(
         nobody = np.zeros(0, bool)
         return BackOffice(delivered, wrong, rating, Recoveries(rows, nobody, nobody, 0.0), 0)
     failures = fail_and_recover(
-        streams.today("recovery"),
+        streams,
         rows,
         np.full(rows.size, BACK_OFFICE_POSITIVITY),
         customers,
         day,
         policy,
         b,
+        source=1,
     )
     # Those who complained call about it, unless they are already calling back about another.
     calling = failures.heard & (customers.retry_day[rows] < 0)

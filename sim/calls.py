@@ -78,7 +78,7 @@ def answer_calls(
     impatience = 1.0 / customers.patience[contacts.customer]
     mean_impatience = float(impatience.mean()) if contacts.count else 1.0
     p_ab = np.clip(q.stats.abandon_rate * impatience / max(mean_impatience, 1e-12), 0, 1)
-    gone = streams.today("abandon").random(contacts.count) < p_ab
+    gone = streams.keyed("abandon", contacts.customer) < p_ab
     if on_duty.size == 0:
         gone[:] = True
     abandoned = contacts.subset(gone)
@@ -86,7 +86,7 @@ def answer_calls(
         b.wait_penalty_per_minute * customers.patience[abandoned.customer] / 60.0
     )
     retries = loyalty.schedule_retries(
-        streams.today("retries"),
+        streams,
         customers,
         abandoned.customer,
         abandoned.complex,
@@ -96,8 +96,11 @@ def answer_calls(
         abandoned.stage,
     )
     answered = contacts.subset(~gone)
-    agents = route(on_duty, speed, answered, staff, journey, streams.today("routing"))
-    waits = streams.today("waits").exponential(max(q.stats.mean_wait, 1e-9), answered.count)
+    agents = route(
+        on_duty, speed, answered, staff, journey, streams.keyed("routing", answered.customer)
+    )
+    # Exponential waits around the day's Erlang A mean (inverse CDF of a keyed number).
+    waits = -np.log1p(-streams.keyed("waits", answered.customer)) * max(q.stats.mean_wait, 1e-9)
     return Calls(
         answered=answered,
         abandoned=abandoned,
@@ -117,20 +120,20 @@ def route(
     answered: Contacts,
     staff: EmployeeTable,
     journey: Journey,
-    rng: np.random.Generator,
+    u: np.ndarray,
 ) -> np.ndarray:
     """Each contact to an agent on duty in a front role that works at its stage (any front
-    agent on duty if none is), in proportion to speed."""
+    agent on duty if none is), in proportion to speed; `u` is one uniform number per contact."""
     if answered.count == 0:
         return np.zeros(0, np.int64)
     serving = journey.covers[staff.role[on_duty]]  # (on duty, S)
     if serving.all():
-        return encounter.route(rng, on_duty, speed, answered.count)
+        return encounter.route(u, on_duty, speed)
     agents = np.empty(answered.count, np.int64)
     for s in range(journey.n_stages):
         here = np.flatnonzero(answered.stage == s)
         if here.size:
             pool = on_duty[serving[:, s]]
             pool = pool if pool.size else on_duty
-            agents[here] = encounter.route(rng, pool, speed, here.size)
+            agents[here] = encounter.route(u[here], pool, speed)
     return agents

@@ -62,10 +62,12 @@ def todays_contacts(
     repeat = customers.active & (customers.retry_day == day)
     calling = np.flatnonzero(new | repeat)
     is_repeat = repeat[calling]
-    kind = streams.today("need_kind")
-    fresh_stage = journey.draw_stages(kind, customers.tenure[calling])
+    # A caller's need is theirs whoever else calls today (draws keyed by customer row).
+    fresh_stage = journey.draw_stages(
+        streams.keyed("need_kind", calling, 0), customers.tenure[calling]
+    )
     stage = np.where(is_repeat, customers.retry_stage[calling], fresh_stage)
-    fresh_complex = kind.random(calling.size) < journey.complex_share[fresh_stage]
+    fresh_complex = streams.keyed("need_kind", calling, 1) < journey.complex_share[fresh_stage]
     is_complex = np.where(is_repeat, customers.retry_complex[calling], fresh_complex)
     attempts = np.where(is_repeat, customers.attempts[calling], 0)
     customers.retry_day[calling[is_repeat]] = -1

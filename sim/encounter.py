@@ -31,12 +31,11 @@ class Outcomes:
     positivity: np.ndarray  # the agent's displayed positivity, 0..1
 
 
-def route(
-    rng: np.random.Generator, on_duty: np.ndarray, speed: np.ndarray, n_contacts: int
-) -> np.ndarray:
-    """Assign contacts to agents on duty, in proportion to how fast each works (an ACD's effect)."""
+def route(u: np.ndarray, on_duty: np.ndarray, speed: np.ndarray) -> np.ndarray:
+    """Assign contacts (one uniform number `u` each) to agents on duty, in proportion to how
+    fast each works (an ACD's effect)."""
     cdf = np.cumsum(speed[on_duty])
-    pick = np.searchsorted(cdf, rng.random(n_contacts) * cdf[-1], side="right")
+    pick = np.searchsorted(cdf, u * cdf[-1], side="right")
     return on_duty[np.minimum(pick, on_duty.size - 1)]
 
 
@@ -93,9 +92,10 @@ def meet(
     is_complex = contacts.complex
     rushed = 1.0 - b.rush_resolution_loss * (1.0 - effort)  # less time, fewer fixes
     p_resolve = resolution_probability(skill, deviation, is_complex, policy, b) * rushed
-    resolved = streams.today("resolution").random(agent.size) < p_resolve
+    who = contacts.customer  # each caller's luck is theirs, whoever else called today
+    resolved = streams.keyed("resolution", who) < p_resolve
     p_fail = b.failure_rate * (2.0 - skill) * (1.0 + b.burnout_effect * stress) * failure_risk
-    failure = streams.today("failure").random(agent.size) < np.clip(p_fail, 0.0, 1.0)
+    failure = streams.keyed("failure", who) < np.clip(p_fail, 0.0, 1.0)
     positivity = displayed_positivity(staff.engagement[agent], stress, occupancy, b)
     freedom = 1.0 - policy.script_strictness
     tailoring = is_complex * (
@@ -109,7 +109,7 @@ def meet(
         - b.wait_penalty_per_minute * wait_seconds / 60.0
         - b.repeat_penalty * contacts.attempts
         - customers.expectation[contacts.customer]
-        + streams.today("experience").normal(0.0, 0.8, agent.size)
+        + 0.8 * streams.keyed_normal("experience", who)
     )
     return Outcomes(agent, resolved, failure, np.clip(experience, 0.0, 10.0), positivity)
 
@@ -169,7 +169,7 @@ def serve(
     loyalty.close_needs(customers, rows[out.resolved])
     open_ = ~out.resolved
     retries = loyalty.schedule_retries(
-        streams.today("retries"),
+        streams,
         customers,
         rows[open_],
         answered.complex[open_],

@@ -123,9 +123,9 @@ class Journey:
         phase = np.where(self.cycle_days > 0, t % np.maximum(self.cycle_days, 1.0), t)
         return (phase >= self.from_day) & (phase < self.until_day)
 
-    def draw_stages(self, rng: np.random.Generator, tenure: np.ndarray) -> np.ndarray:
+    def draw_stages(self, u: np.ndarray, tenure: np.ndarray) -> np.ndarray:
         """The stage of each new need: among the stages open at the customer's tenure, in
-        proportion to their need shares (no draw at all when there is one stage)."""
+        proportion to their need shares, from one uniform number `u` per need."""
         if self.n_stages == 1:
             return np.zeros(tenure.size, np.int64)
         w = self.open_stages(tenure) * self.need_share
@@ -133,8 +133,8 @@ class Journey:
         # With no stage open the need goes to the stage that usually has the most.
         w[total <= 0, int(np.argmax(self.need_share))] = 1.0
         cum = np.cumsum(w, axis=1)
-        u = rng.random(tenure.size) * cum[:, -1]
-        return np.minimum((cum <= u[:, None]).sum(axis=1), self.n_stages - 1)
+        point = u * cum[:, -1]
+        return np.minimum((cum <= point[:, None]).sum(axis=1), self.n_stages - 1)
 
     def seat_budgets(self, employees: int, staffing_level, scale: float) -> np.ndarray:
         """Seats per role: the staff its work needs (headcount x org.employees, scaled with the

@@ -75,7 +75,7 @@ def experience(
 
 
 def schedule_retries(
-    rng: np.random.Generator,
+    streams: Streams,
     table: CustomerTable,
     rows: np.ndarray,
     is_complex: np.ndarray,
@@ -87,8 +87,9 @@ def schedule_retries(
     """Unresolved needs come back in 1-3 days, until the customer gives up (a further drop)."""
     attempts = attempts + 1
     giving_up = attempts >= MAX_ATTEMPTS
-    back = (rng.random(rows.size) < b.retry_share) & ~giving_up
-    table.retry_day[rows[back]] = day + rng.integers(1, 4, int(back.sum()))
+    back = (streams.keyed("retries", rows, 0) < b.retry_share) & ~giving_up
+    delay = 1 + (3.0 * streams.keyed("retries", rows[back], 1)).astype(np.int64)  # 1-3 days
+    table.retry_day[rows[back]] = day + delay
     table.retry_complex[rows[back]] = is_complex[back]
     table.retry_stage[rows[back]] = 0 if stage is None else stage[back]
     table.attempts[rows[back]] = attempts[back]

@@ -120,10 +120,15 @@ class ServiceModel(mesa.Model):
         staff = EmployeeTable.empty(int(role_seats.sum()))
         staff.role[:] = np.repeat(np.arange(jn.n_roles), role_seats)
         past = np.where(jn.front, 1.0 - self.org.past_script_strictness, jn.autonomy)
+        # Person k of role r is the same in every scenario with this seed, whatever the
+        # staffing levers make of the role's size (keys: role x 2**32 + rank in the role).
+        rank = np.arange(staff.size) - np.repeat(np.cumsum(role_seats) - role_seats, role_seats)
         workforce.fill_seats(
-            self.streams.start("staff_start"),
+            self.streams,
+            "staff_start",
             staff,
             np.arange(staff.size),
+            (staff.role.astype(np.int64) << 32) + rank,
             self.org.teams,
             self.policy,
             self.behaviour,

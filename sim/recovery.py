@@ -71,15 +71,19 @@ def empowerment(policy: PolicyConfig, b: BehaviourConfig) -> float:
 
 
 def fail_and_recover(
-    rng: np.random.Generator,
+    streams: Streams,
     rows: np.ndarray,
     positivity: np.ndarray,
     customers: CustomerTable,
     day: int,
     policy: PolicyConfig,
     b: BehaviourConfig,
+    *,
+    source: int = 0,
 ) -> Recoveries:
-    """Apply today's failures (customer `rows`, one per failure) and start their recovery."""
+    """Apply today's failures (customer `rows`, one per failure) and start their recovery.
+    Draws are keyed by customer; `source` tells apart failures of one customer on one day from
+    different sources (0 the front office, 1 the back office)."""
     n = rows.size
     if n == 0:
         nobody = np.zeros(0, bool)
@@ -88,12 +92,13 @@ def fail_and_recover(
     customers.satisfaction[rows] -= b.failure_drop
     customers.failures[rows] += 1.0
     customers.failures_ever[rows] += 1
-    heard = rng.random(n) < customers.complain[rows]
+    draw = 3 * source
+    heard = streams.keyed("recovery", rows, draw) < customers.complain[rows]
     # Compensation that would put it right: lognormal, mean recovery_need_mean (assumption: sd 1).
-    need = b.recovery_need_mean * rng.lognormal(-0.5, 1.0, n)
+    need = b.recovery_need_mean * np.exp(-0.5 + streams.keyed_normal("recovery", rows, draw + 1))
     spend = np.minimum(need, policy.recovery_budget)
     adequacy = np.divide(spend, need, out=np.ones(n), where=need > 0)
-    on_spot = rng.random(n) < policy.recovery_authority
+    on_spot = streams.keyed("recovery", rows, draw + 2) < policy.recovery_authority
     delay = np.where(on_spot, 0.0, policy.approval_days)
     quality = (
         (b.apology_floor + (1 - b.apology_floor) * adequacy)
@@ -139,8 +144,6 @@ def recover(
     """Stage 5, failure and recovery: today's front-office failures (`failed_rows`, with the
     displayed positivity of whoever failed) start their recovery; approved recoveries due today
     are paid. Changes: satisfaction, remembered failures and pending recoveries (customers)."""
-    failures = fail_and_recover(
-        streams.today("recovery"), failed_rows, positivity, customers, day, policy, b
-    )
+    failures = fail_and_recover(streams, failed_rows, positivity, customers, day, policy, b)
     delivered, spend = pay_due_recoveries(customers, day)
     return RecoveryDay(failures=failures, delivered_late=delivered, spend_late=spend)

@@ -17,6 +17,7 @@ when another caller abandoned in one of them.
 from __future__ import annotations
 
 import numpy as np
+from scipy import special
 
 # Every purpose a run draws for, in a fixed order: the order decides each one's child seed, so
 # a new purpose goes at the end (or every stream changes).
@@ -57,13 +58,14 @@ def _splitmix_int(x: int) -> int:
 
 
 def _splitmix(x: np.ndarray) -> np.ndarray:
-    """The splitmix64 finaliser (Steele, Lea & Flood 2014): a bijective mix of 64-bit keys whose
-    outputs pass BigCrush as a counter-based generator."""
-    x = x ^ (x >> np.uint64(30))
-    x = x * np.uint64(0xBF58476D1CE4E5B9)
-    x = x ^ (x >> np.uint64(27))
-    x = x * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
+    """The splitmix64 finaliser (Steele, Lea & Flood 2014) on uint64 `x`, in place: a bijective
+    mix of 64-bit keys whose outputs pass BigCrush as a counter-based generator."""
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return x
 
 
 class Streams:
@@ -109,7 +111,19 @@ class Streams:
     def keyed(self, purpose: str, keys: np.ndarray, draw: int = 0) -> np.ndarray:
         """Uniform [0, 1) numbers, one per key (e.g. customer rows), from (seed, purpose, day,
         draw, key) alone: the same customer gets the same number in any run with this seed,
-        whoever else called. `draw` tells apart several numbers per key on one day."""
+        whoever else called. `draw` tells apart several numbers per key on one day. Before the
+        first day, the numbers belong to the starting populations."""
         base = _splitmix_int(self._keys[purpose] ^ _splitmix_int((self._day + 1) << 8 | draw))
-        bits = _splitmix(np.asarray(keys).astype(np.uint64) * _MIX + np.uint64(base))
-        return (bits >> np.uint64(11)).astype(np.float64) * _UNIT
+        bits = np.asarray(keys).astype(np.uint64)
+        bits *= _MIX
+        bits += np.uint64(base)
+        _splitmix(bits)
+        bits >>= np.uint64(11)
+        out = bits.astype(np.float64)
+        out *= _UNIT
+        return out
+
+    def keyed_normal(self, purpose: str, keys: np.ndarray, draw: int = 0) -> np.ndarray:
+        """Standard normal numbers, one per key (the inverse CDF of `keyed`)."""
+        u = self.keyed(purpose, keys, draw)
+        return special.ndtri(np.maximum(u, _UNIT))  # never 0: ndtri(0) is -inf

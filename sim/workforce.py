@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy import special
 
 from sim.config import BehaviourConfig, PolicyConfig
 from sim.population import EmployeeTable
@@ -157,10 +158,15 @@ def new_hire_skill(
     return float(skill) if skill.ndim == 0 else skill
 
 
+PERSON_DRAWS = 6  # uniform numbers that make up one person (team, trait, bias, history, age)
+
+
 def fill_seats(
-    rng: np.random.Generator,
+    streams: Streams,
+    purpose: str,
     staff: EmployeeTable,
     seats: np.ndarray,
+    keys: np.ndarray,
     teams: int,
     policy: PolicyConfig,
     b: BehaviourConfig,
@@ -171,22 +177,31 @@ def fill_seats(
 ) -> None:
     """Put people in `seats`: new hires, or (at the start) a workforce with a history.
 
+    Each person is drawn from their own `keys` (streams.py): the same key on the same day gives
+    the same person in any run with this seed, however many others are hired with them.
     Assumptions: new hires are 20-35 years old; the starting workforce's tenure is a mix of
     70% recent hires (exponential, mean 2 years) and 30% long-timers (5-20 years), with age
     rising with tenure, so that the survey can show the over-50s with 10+ years (seed 002).
     """
-    n = seats.size
+    u = [streams.keyed(purpose, keys, j) for j in range(PERSON_DRAWS)]
+    normal = [special.ndtri(np.maximum(x, 1e-16)) for x in u[1:3]]
     staff.active[seats] = True
-    staff.team[seats] = rng.integers(0, teams, n)
-    staff.trait[seats] = rng.normal(0.0, b.trait_sd, n)
-    staff.recommend_bias[seats] = rng.normal(-0.5, 1.0, n)  # assumption: eNPS below happiness
+    staff.team[seats] = np.minimum((u[0] * teams).astype(np.int64), teams - 1)
+    staff.trait[seats] = b.trait_sd * normal[0]
+    staff.recommend_bias[seats] = normal[1] - 0.5  # assumption: eNPS below happiness
     staff.mirror[seats] = 0.0
     staff.refill_day[seats] = -1
+    young = 20.0 + 15.0 * u[5]  # uniform 20-35
     if veterans:
-        long_timer = rng.random(n) < 0.3
-        tenure_years = np.where(long_timer, rng.uniform(5.0, 20.0, n), rng.exponential(2.0, n))
+        # u[3] decides long-timer (below 0.3) and, rescaled within its part, the tenure.
+        long_timer = u[3] < 0.3
+        tenure_years = np.where(
+            long_timer,
+            5.0 + 15.0 * u[3] / 0.3,  # uniform 5-20 years
+            -2.0 * np.log1p(-(u[3] - 0.3) / 0.7),  # exponential, mean 2 years
+        )
         staff.tenure[seats] = tenure_years * 365.0
-        staff.age[seats] = np.clip(rng.uniform(20.0, 35.0, n) + tenure_years, 18.0, 67.0)
+        staff.age[seats] = np.clip(young + tenure_years, 18.0, 67.0)
         staff.training_left[seats] = 0.0
         training = policy.training if training is None else training
         start = new_hire_skill(policy, b, training)
@@ -200,7 +215,7 @@ def fill_seats(
         staff.stress[seats] = 0.3
     else:
         staff.tenure[seats] = 0.0
-        staff.age[seats] = rng.uniform(20.0, 35.0, n)
+        staff.age[seats] = young
         staff.training_left[seats] = float(policy.onboarding_days)
         staff.skill[seats] = new_hire_skill(policy, b, training)
         staff.deviation[seats] = 0.0
@@ -302,8 +317,10 @@ def workforce_day(
     staff.refill_day[due[~refill]] = -1
     due = due[refill]
     if due.size:
+        # A hire into a seat is keyed by the seat: the same seat refilled on the same day in
+        # two scenarios gets the same person.
         fill_seats(
-            streams.today("hires"), staff, due, teams, policy, b, training=training[role[due]]
+            streams, "hires", staff, due, due, teams, policy, b, training=training[role[due]]
         )
     return WorkforceDay(drv, at_work, workload, hazard_year, quitting, due)
 

@@ -53,9 +53,9 @@ def test_new_needs_arise_only_at_open_stages():
     j = Journey.from_config(load_journey("call_centre"))
     rng = np.random.default_rng(1)
     stage = np.array(j.stages)
-    new = stage[j.draw_stages(rng, np.full(5000, 10.0))]  # 10 days in
-    mid = stage[j.draw_stages(rng, np.full(5000, 200.0))]  # mid contract year
-    late = stage[j.draw_stages(rng, np.full(5000, 365.0 + 340.0))]  # second renewal window
+    new = stage[j.draw_stages(rng.random(5000), np.full(5000, 10.0))]  # 10 days in
+    mid = stage[j.draw_stages(rng.random(5000), np.full(5000, 200.0))]  # mid contract year
+    late = stage[j.draw_stages(rng.random(5000), np.full(5000, 365.0 + 340.0))]  # second renewal window
     assert "onboarding" in set(new) and "renewal" not in set(new)
     assert not {"onboarding", "renewal"} & set(mid)
     assert "renewal" in set(late) and "onboarding" not in set(late)
