@@ -350,7 +350,8 @@ def pairing_lines(table: pd.DataFrame, kpis: Sequence[str]) -> list[str]:
         if r.empty:
             continue
         mid = float(r.median())
-        spread = f" ({_times(r.min())} to {_times(r.max())} over scenarios)" if len(r) > 1 else ""
+        low, high = _times(r.min()), _times(r.max())
+        spread = f" ({low} to {high} over scenarios)" if low != high else ""
         if mid < 1.0:
             what = f"narrowed the interval to {_times(mid)}"
         else:
