@@ -5,20 +5,19 @@ writes docs/VALIDATION.md). The quick suite runs once for the module (two proces
 from __future__ import annotations
 
 import math
+import os
 
 import pytest
 from conftest import run_cli
 
+from sim.stats import Estimate, corr_ci, mean_ci
 from sim.validation import CHECKS, QUICK, run_checks
 from sim.validation.report import render
-from sim.validation.stats import (
-    DIRECTION,
+from sim.validation.verdicts import (
+    DIRECTION_ONLY,
     FAIL,
     PASS,
     UNSURE,
-    Estimate,
-    corr_ci,
-    mean_ci,
     number_verdict,
     range_verdict,
     sign_verdict,
@@ -44,7 +43,7 @@ def test_verdicts_are_taken_on_the_interval_not_the_point():
     assert sign_verdict(Estimate(-0.1, -0.2, -0.01, 6), -1) == PASS
     assert sign_verdict(Estimate(0.1, 0.01, 0.2, 6), -1) == FAIL
     # Right sign, published number missed: direction only.
-    assert number_verdict(Estimate(0.05, 0.04, 0.06, 6), 0.10, 0.20, +1) == DIRECTION
+    assert number_verdict(Estimate(0.05, 0.04, 0.06, 6), 0.10, 0.20, +1) == DIRECTION_ONLY
 
 
 def test_intervals_cover_the_truth_at_about_95_percent():
@@ -57,12 +56,88 @@ def test_intervals_cover_the_truth_at_about_95_percent():
     assert r.lo < -0.5 < r.hi
 
 
+def test_one_seed_gives_no_interval_and_so_no_pass_or_fail():
+    one = mean_ci([0.3])
+    assert one.value == 0.3 and math.isnan(one.lo) and math.isnan(one.hi)
+    assert one.scaled(100).fmt(".1f", "%") == "30.0% [no interval, n=1]"
+    assert range_verdict(one, 0.25, 0.50) == UNSURE
+    assert sign_verdict(one, +1) == UNSURE
+    assert number_verdict(one, 0.1, 0.2, +1) == UNSURE
+
+
+# ---- each check carries its published figure ----------------------------------------------------
+def test_every_check_is_declared_in_its_section_module_with_its_figure_and_ranges():
+    modules = {
+        "Call-centre operating envelope (baseline)": "envelope",
+        "Employee side": "employee",
+        "Customer side": "customer",
+        "The chain across units": "chain",
+    }
+    for name, c in CHECKS.items():
+        assert c.judge.__module__ == f"sim.validation.checks.{modules[c.section]}", name
+        pub = c.published
+        assert pub.figure and pub.claim and pub.source, name
+        for lo, hi in [*([pub.band] if pub.band else []), *pub.bands.values()]:
+            assert lo < hi, name
+    assert CHECKS["turnover"].published.band == (0.25, 0.50)
+    assert [c.name for c in CHECKS.values() if c.published.added] == [
+        "script_transition",
+        "failure_vs_success",
+    ]
+
+
+def test_the_verdict_follows_the_published_range_beside_the_judge():
+    """complaint_iceberg on hand-made runs: half the failures reported in every seed. The same
+    numbers pass against the published 40-60% and fail against a range that excludes them."""
+    import dataclasses
+
+    import pandas as pd
+
+    seeds = {0: (48, 100), 1: (52, 100)}  # complaints, failures in the last year, per seed
+
+    def get(spec):
+        complaints, failures = seeds[spec.seed]
+        return {"ts": pd.DataFrame({"complaints": [complaints], "failures": [failures]})}
+
+    check = CHECKS["complaint_iceberg"]
+    judged = check.judgement(QUICK, get)
+    assert judged.values["share"] == pytest.approx(0.50)
+    assert judged.verdict == UNSURE  # t(1) interval of 0.48, 0.52: 0.50 +- 0.254
+    seeds.update({0: (499, 1000), 1: (501, 1000)})
+    assert check.judgement(QUICK, get).verdict == PASS  # 0.50 +- 0.0127
+    elsewhere = dataclasses.replace(check.published, band=(0.6, 0.7))
+    assert check.judge(QUICK, get, elsewhere).verdict == FAIL
+
+
+def test_run_cache_keys_do_not_depend_on_the_process_hash_seed(tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "from pathlib import Path; from sim.validation.driver import _cache_path; "
+        "from sim.validation.runs import RunSpec; "
+        "s = RunSpec('baseline', 5, 500, 10, 0, probes=frozenset({'queue', 'wom', 'nps', "
+        "'agents', 'hires'})); print(_cache_path(Path('.'), s, 'x').name)"
+    )
+    names = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(names) == 1
+
+
 # ---- the quick suite: one run of every check --------------------------------------------------
 def test_every_check_gives_a_figure_and_a_verdict(quick):
     results, timings, images = quick
     assert set(results) == set(CHECKS)
     for r in results.values():
-        assert r.verdict in (PASS, FAIL, DIRECTION, UNSURE)
+        assert r.verdict in (PASS, FAIL, DIRECTION_ONLY, UNSURE)
         assert r.model and r.published and r.source
     assert (images / "learning_curve.png").stat().st_size < 150_000
     # Runs shared between checks are done once.

@@ -4,7 +4,9 @@ Every scenario runs with the same seeds as the baseline (common random numbers):
 same customers, needs and employees in both, so the difference of one seed's KPI between the
 two is mostly the scenario's effect. Pairing by seed removes the between-seed spread from the
 interval (Law 2015, *Simulation Modeling and Analysis*, ch. 10-11: paired-t with CRN). The
-intervals are Student t intervals from scipy.stats; with fewer than two seeds there is none.
+intervals are the Student t intervals of sim/stats.py (shared with validation); with fewer than
+two seeds there is none. Each row also says what the pairing bought: the width of the paired
+interval of the difference over the width of Welch's unpaired interval of the same difference.
 """
 
 from __future__ import annotations
@@ -18,35 +20,16 @@ from scipy import stats
 
 from sim.kpis import directions, units
 
+# The intervals themselves live in sim/stats.py; mean_ci and t_interval are re-exported for the
+# studies that read them from here (sim/analysis/economics.py, plan.py).
+from sim.stats import mean_ci as mean_ci
+from sim.stats import pairing_width_ratio
+from sim.stats import t_interval as t_interval
+
 # Which way is better, per KPI with a better direction (sim/kpis.py): +1 higher, -1 lower.
 DIRECTION: dict[str, int] = directions()
 # Units of every KPI (sim/kpis.py), for tables and axis labels.
 UNITS: dict[str, str] = units()
-
-
-def t_interval(values: Sequence[float] | np.ndarray, conf: float = 0.95) -> tuple[float, float]:
-    """Student t interval of the mean of `values` (NaN values dropped).
-
-    Returns (nan, nan) with fewer than two values; a zero spread gives a zero-width interval.
-    """
-    x = np.asarray(values, dtype=float)
-    x = x[np.isfinite(x)]
-    if x.size < 2:
-        return math.nan, math.nan
-    mean = float(x.mean())
-    sem = float(stats.sem(x))
-    if sem == 0.0:
-        return mean, mean
-    lo, hi = stats.t.interval(conf, df=x.size - 1, loc=mean, scale=sem)
-    return float(lo), float(hi)
-
-
-def mean_ci(values: Sequence[float] | np.ndarray, conf: float = 0.95) -> dict[str, float]:
-    """Mean, t interval and count of the finite values."""
-    x = np.asarray(values, dtype=float)
-    x = x[np.isfinite(x)]
-    lo, hi = t_interval(x, conf)
-    return {"n": int(x.size), "mean": float(x.mean()) if x.size else math.nan, "lo": lo, "hi": hi}
 
 
 def paired(
@@ -112,6 +95,11 @@ def compare_table(
         baseline: the scenario every other is compared with (its own rows have difference 0).
         conf: confidence level of the t intervals.
         order: the scenarios, in the order of the table (default: baseline first, then as found).
+
+    `pairing_width_ratio` is the width of the paired-t interval of the difference over the width
+    of Welch's unpaired interval of the same difference (sim.stats.pairing_width_ratio): near 0
+    when the common random numbers cancel the seeds' luck, about 1 when pairing bought nothing;
+    NaN for the baseline itself and with fewer than two seeds.
     """
     names = list(order) if order is not None else list(dict.fromkeys(runs["scenario"]))
     if baseline not in names:
@@ -126,7 +114,7 @@ def compare_table(
             diff = mean_ci(pair["diff"], conf)
             ttest = (
                 stats.ttest_rel(pair["scenario"], pair["baseline"], nan_policy="omit")
-                if scenario != baseline and diff["n"] >= 2 and pair["diff"].std() > 0
+                if scenario != baseline and diff.n >= 2 and pair["diff"].std() > 0
                 else None
             )
             rows.append(
@@ -135,24 +123,25 @@ def compare_table(
                     "kpi": kpi,
                     "unit": UNITS.get(kpi, ""),
                     "better_if": "higher" if direction > 0 else "lower",
-                    "n_seeds": level["n"],
-                    "mean": level["mean"],
-                    "ci_low": level["lo"],
-                    "ci_high": level["hi"],
-                    "baseline_mean": base["mean"],
-                    "diff": diff["mean"],
-                    "diff_ci_low": diff["lo"],
-                    "diff_ci_high": diff["hi"],
-                    "diff_pct": 100.0 * diff["mean"] / abs(base["mean"])
-                    if base["mean"]
-                    else math.nan,
+                    "n_seeds": level.n,
+                    "mean": level.mean,
+                    "ci_low": level.lo,
+                    "ci_high": level.hi,
+                    "baseline_mean": base.mean,
+                    "diff": diff.mean,
+                    "diff_ci_low": diff.lo,
+                    "diff_ci_high": diff.hi,
+                    "pairing_width_ratio": math.nan
+                    if scenario == baseline
+                    else pairing_width_ratio(pair["scenario"], pair["baseline"], conf),
+                    "diff_pct": 100.0 * diff.mean / abs(base.mean) if base.mean else math.nan,
                     "p_value": float(ttest.pvalue) if ttest is not None else math.nan,
                     "beats_baseline_share": math.nan
                     if scenario == baseline
                     else beats_share(pair["diff"], direction),
                     "verdict": "reference"
                     if scenario == baseline
-                    else verdict(diff["lo"], diff["hi"], direction),
+                    else verdict(diff.lo, diff.hi, direction),
                 }
             )
     return pd.DataFrame(rows)
@@ -164,7 +153,5 @@ def band(frame: pd.DataFrame, value: str, by: Sequence[str], conf: float = 0.95)
     for key, grp in frame.groupby(list(by), sort=True):
         key = key if isinstance(key, tuple) else (key,)
         m = mean_ci(grp[value].to_numpy(), conf)
-        out.append(
-            {**dict(zip(by, key, strict=True)), "mean": m["mean"], "lo": m["lo"], "hi": m["hi"]}
-        )
+        out.append({**dict(zip(by, key, strict=True)), "mean": m.mean, "lo": m.lo, "hi": m.hi})
     return pd.DataFrame(out)

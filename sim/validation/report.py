@@ -7,12 +7,17 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from sim.validation.checks import CheckResult
+from sim.validation.driver import CheckResult
 from sim.validation.runs import Size
-from sim.validation.stats import DIRECTION, FAIL, PASS, UNSURE
+from sim.validation.verdicts import DIRECTION_ONLY, FAIL, PASS, UNSURE
 
 ROOT = Path(__file__).resolve().parents[2]
-MARK = {PASS: "pass", FAIL: "**fail**", DIRECTION: "direction only", UNSURE: "inconclusive"}
+MARK = {
+    PASS: "pass",
+    FAIL: "**fail**",
+    DIRECTION_ONLY: "direction only",
+    UNSURE: "inconclusive",
+}
 
 
 def git_commit(root: Path = ROOT) -> str:
@@ -48,7 +53,7 @@ def render(
     today: dt.date | None = None,
 ) -> str:
     today = today or dt.date.today()
-    counts = {v: sum(r.verdict == v for r in results) for v in (PASS, DIRECTION, UNSURE, FAIL)}
+    counts = {v: sum(r.verdict == v for r in results) for v in (PASS, DIRECTION_ONLY, UNSURE, FAIL)}
     lines = [
         "# Validation: the model against the published figures",
         "",
@@ -78,7 +83,7 @@ def render(
         "outside and without the sign; **inconclusive** = the interval straddles an edge. No "
         "parameter was tuned for this report; rows that a parameter was calibrated on say so.",
         "",
-        f"Summary: {counts[PASS]} pass, {counts[DIRECTION]} direction only, "
+        f"Summary: {counts[PASS]} pass, {counts[DIRECTION_ONLY]} direction only, "
         f"{counts[UNSURE]} inconclusive, {counts[FAIL]} fail, of {len(results)} checks.",
         "",
         "| check | figure | published | model [95%] | verdict |",
