@@ -124,14 +124,22 @@ def test_a_lever_moved_mid_run_acts_from_the_next_day_and_is_logged_once():
         (10, "script_strictness", 0.8, 0.3)
     ]
     want_before = s.timeseries()["want"].iloc[-1]
+    seat_want_before = s.model.last_day.workforce.drivers.want.copy()
     s.step(1)
     # want = (autonomy + market orientation) / 2: the front office's autonomy up by 0.5 ->
-    # its want up by 0.25; the back office works without scripts (the mean is over everyone).
+    # each front seat's want up by 0.25; the back office works without scripts.
     staff, jn = s.model.staff, s.model.journey
-    front_share = jn.front[staff.role[staff.active]].mean()
-    assert 0 < front_share < 1
-    assert s.timeseries()["want"].iloc[-1] - want_before == pytest.approx(0.25 * front_share)
-    assert s.baseline_timeseries()["want"].iloc[-1] == pytest.approx(want_before)
+    seat_want = s.model.last_day.workforce.drivers.want
+    both = np.flatnonzero(s.model.last_day.workforce.at_work[: seat_want_before.size])
+    front = jn.front[staff.role[both]]
+    assert front.any() and (~front).any()
+    delta = seat_want[both] - seat_want_before[both]
+    assert delta[front] == pytest.approx(np.full(int(front.sum()), 0.25))
+    assert delta[~front] == pytest.approx(np.zeros(int((~front).sum())))
+    assert s.timeseries()["want"].iloc[-1] > want_before
+    # The baseline beside it keeps the preset's lever.
+    assert s.baseline_timeseries()["lever_script_strictness"].iloc[-1] == 0.8
+    assert s.timeseries()["lever_script_strictness"].iloc[-1] == 0.3
 
 
 def test_a_preset_picked_mid_run_sets_its_policy_including_values_without_sliders():
