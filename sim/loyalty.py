@@ -13,18 +13,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import special
 
 from sim.config import BehaviourConfig, OrgConfig
 from sim.population import CustomerTable
-from sim.streams import Streams
+from sim.streams import Streams, normal_from_uniform, poisson_from_uniform
 
 N_TIES = 4  # assumption: a few social ties each (Mesa brief)
 DELIGHT, ANGER = 9.0, 4.0  # assumption: experience that makes people talk
 MAX_ATTEMPTS = 3  # assumption: after three failed contacts a customer gives up on the need
 
 
+CUSTOMER_DRAWS = 8 + N_TIES  # uniform numbers that make up one newcomer
+
+
 def fill_customers(
-    rng: np.random.Generator,
+    source: np.random.Generator | np.ndarray,
     table: CustomerTable,
     rows: np.ndarray,
     org: OrgConfig,
@@ -32,25 +36,31 @@ def fill_customers(
     *,
     start: bool,
 ) -> None:
-    """Give new customers their traits. Assumed distributions, see docs/MODEL.md."""
+    """Give new customers their traits. Assumed distributions, see docs/MODEL.md.
+
+    `source` is a generator (the starting customers: the same count in every scenario) or an
+    (n, CUSTOMER_DRAWS) array of uniform numbers, one row per newcomer (streams.py: the k-th
+    newcomer of a day is the same person in two scenarios), turned into the same laws by their
+    inverse CDFs."""
     n = rows.size
+    draw = _Draws(source, n)
     table.active[rows] = True
-    table.baseline[rows] = np.clip(rng.normal(7.5, 1.0, n), 0.0, 10.0)
+    table.baseline[rows] = np.clip(draw.normal(0, 7.5, 1.0), 0.0, 10.0)
     # Starting customers have been served before day 0: they stand where the baseline's
     # service leaves them, not at their view of the product alone.
     gap = b.start_satisfaction_gap if start else 0.0
     table.satisfaction[rows] = np.clip(table.baseline[rows] - gap, 0.0, 10.0)
-    table.expectation[rows] = rng.normal(0.0, 0.5, n)
-    table.tenure[rows] = rng.exponential(4 * 365.0, n) if start else 0.0
+    table.expectation[rows] = draw.normal(1, 0.0, 0.5)
+    table.tenure[rows] = draw.exponential(2, 4 * 365.0) if start else 0.0
     # Lognormal value with mean revenue_per_customer_year (sd of log 0.5).
-    table.value[rows] = org.revenue_per_customer_year * rng.lognormal(-0.125, 0.5, n)
+    table.value[rows] = org.revenue_per_customer_year * draw.lognormal(3, -0.125, 0.5)
     # Gamma-distributed need rates with mean contacts_per_customer_year (shape 2).
-    table.need_rate[rows] = rng.gamma(2.0, org.contacts_per_customer_year / 2.0, n)
-    table.patience[rows] = org.patience_seconds * rng.lognormal(-0.125, 0.5, n)
+    table.need_rate[rows] = draw.gamma(4, 2.0, org.contacts_per_customer_year / 2.0)
+    table.patience[rows] = org.patience_seconds * draw.lognormal(5, -0.125, 0.5)
     # Beta with mean complaint_share (concentration 4): some customers always complain, some never.
     cs = b.complaint_share
-    table.complain[rows] = rng.beta(max(4 * cs, 1e-3), max(4 * (1 - cs), 1e-3), n)
-    table.recommend_bias[rows] = rng.normal(0.5, 1.0, n)  # assumption: loyal answers run high
+    table.complain[rows] = draw.beta(6, max(4 * cs, 1e-3), max(4 * (1 - cs), 1e-3))
+    table.recommend_bias[rows] = draw.normal(7, 0.5, 1.0)  # assumption: loyal answers run high
     table.failures[rows] = 0.0
     table.failures_ever[rows] = 0
     table.retry_day[rows] = -1
@@ -58,7 +68,48 @@ def fill_customers(
     table.recovery_day[rows] = -1
     table.recovery_value[rows] = 0.0
     table.recovery_spend_due[rows] = 0.0
-    table.ties[rows] = rng.integers(0, max(table.size, 1), (n, table.ties.shape[1]))
+    table.ties[rows] = draw.ties(8, table.ties.shape[1], max(table.size, 1))
+
+
+class _Draws:
+    """The laws of `fill_customers`, from a generator or from given uniform numbers (column j
+    of the array for draw j)."""
+
+    def __init__(self, source: np.random.Generator | np.ndarray, n: int) -> None:
+        self.rng = source if isinstance(source, np.random.Generator) else None
+        self.u = None if self.rng is not None else np.asarray(source).reshape(n, -1)
+        self.n = n
+
+    def normal(self, j: int, mean: float, sd: float) -> np.ndarray:
+        if self.rng is not None:
+            return self.rng.normal(mean, sd, self.n)
+        return mean + sd * normal_from_uniform(self.u[:, j])
+
+    def exponential(self, j: int, scale: float) -> np.ndarray:
+        if self.rng is not None:
+            return self.rng.exponential(scale, self.n)
+        return -scale * np.log1p(-self.u[:, j])
+
+    def lognormal(self, j: int, mean: float, sigma: float) -> np.ndarray:
+        if self.rng is not None:
+            return self.rng.lognormal(mean, sigma, self.n)
+        return np.exp(mean + sigma * normal_from_uniform(self.u[:, j]))
+
+    def gamma(self, j: int, shape: float, scale: float) -> np.ndarray:
+        if self.rng is not None:
+            return self.rng.gamma(shape, scale, self.n)
+        return scale * special.gammaincinv(shape, self.u[:, j])
+
+    def beta(self, j: int, a: float, b: float) -> np.ndarray:
+        if self.rng is not None:
+            return self.rng.beta(a, b, self.n)
+        return special.betaincinv(a, b, self.u[:, j])
+
+    def ties(self, j: int, k: int, high: int) -> np.ndarray:
+        """(n, k) uniform integers 0..high-1 (from columns j..j+k-1)."""
+        if self.rng is not None:
+            return self.rng.integers(0, high, (self.n, k))
+        return np.minimum((self.u[:, j : j + k] * high).astype(np.int64), high - 1)
 
 
 def experience(
@@ -134,39 +185,48 @@ class WordOfMouth:
     deterred: float  # paid acquisitions lost (expected)
 
 
+MAX_TELLINGS = 64  # tellings per teller and day kept apart in the draws' keys (assumption)
+
+
 def word_of_mouth(
-    rng: np.random.Generator,
+    streams: Streams,
     table: CustomerTable,
     speakers_good: np.ndarray,
     speakers_bad: np.ndarray,
     b: BehaviourConfig,
 ) -> WordOfMouth:
-    """Delighted and angry customers talk; listeners are their ties or prospects."""
-    n_pos = rng.poisson(b.wom_positive_reach, speakers_good.size)
-    n_neg = rng.poisson(b.wom_positive_reach * b.wom_negative_ratio, speakers_bad.size)
-    pos_src = np.repeat(speakers_good, n_pos)
-    neg_src = np.repeat(speakers_bad, n_neg)
-    to_cust_pos = rng.random(pos_src.size) < b.wom_to_customers
-    to_cust_neg = rng.random(neg_src.size) < b.wom_to_customers
+    """Delighted and angry customers talk; listeners are their ties or prospects. Each teller's
+    tellings, and where each telling lands, are keyed by the teller (streams.py)."""
     k = table.ties.shape[1]
-    for src, sign in ((pos_src[to_cust_pos], 1.0), (neg_src[to_cust_neg], -1.0)):
-        listeners = table.ties[src, rng.integers(0, k, src.size)]
+    reach = {1.0: b.wom_positive_reach, -1.0: b.wom_positive_reach * b.wom_negative_ratio}
+    tellings, prospects, referrals = {}, {}, 0
+    for sign, speakers, draw in ((1.0, speakers_good, 0), (-1.0, speakers_bad, 4)):
+        count = np.minimum(
+            poisson_from_uniform(streams.keyed("word_of_mouth", speakers, draw), reach[sign]),
+            MAX_TELLINGS,
+        )
+        src = np.repeat(speakers, count)
+        nth = np.arange(src.size) - np.repeat(np.cumsum(count) - count, count)
+        key = src.astype(np.int64) * MAX_TELLINGS + nth
+        to_customer = streams.keyed("word_of_mouth", key, draw + 1) < b.wom_to_customers
+        pick = (streams.keyed("word_of_mouth", key[to_customer], draw + 2) * k).astype(np.int64)
+        listeners = table.ties[src[to_customer], np.minimum(pick, k - 1)]
         listeners = listeners[table.active[listeners]]
         np.add.at(table.satisfaction, listeners, sign * b.wom_effect)
-    pos_prospects = int((~to_cust_pos).sum())
-    neg_prospects = int((~to_cust_neg).sum())
-    referrals = int(rng.binomial(pos_prospects, b.referral_conversion))
+        tellings[sign], prospects[sign] = int(src.size), key[~to_customer]
+        if sign > 0:  # a prospect told good things may become a customer
+            won = streams.keyed("word_of_mouth", prospects[sign], draw + 3)
+            referrals = int((won < b.referral_conversion).sum())
     return WordOfMouth(
-        int(pos_src.size), int(neg_src.size), referrals, neg_prospects * b.deterrence
+        tellings[1.0], tellings[-1.0], referrals, prospects[-1.0].size * b.deterrence
     )
 
 
-def paid_acquisitions(
-    rng: np.random.Generator, start_customers: int, org: OrgConfig, deterred: float
-) -> int:
-    """Marketing brings a steady flow, less what bad word of mouth deters."""
+def paid_acquisitions(u: float, start_customers: int, org: OrgConfig, deterred: float) -> int:
+    """Marketing brings a steady flow, less what bad word of mouth deters (a Poisson count from
+    the day's uniform number `u`)."""
     expected = org.acquisition_rate * start_customers / 365.0 - deterred
-    return int(rng.poisson(max(expected, 0.0)))
+    return int(poisson_from_uniform(u, max(expected, 0.0)))
 
 
 @dataclass(frozen=True)
@@ -193,16 +253,19 @@ def customers_day(
     put right) talk; memory fades and some defect; marketing and referrals bring new customers.
     Changes: satisfaction, tenure and remembered failures of everyone; defectors' rows are
     freed and new customers fill free rows (customer table)."""
-    wom = word_of_mouth(streams.today("word_of_mouth"), customers, delighted, upset, b)
+    wom = word_of_mouth(streams, customers, delighted, upset, b)
     leaving = drift_and_defect(streams.today("churn"), customers, b)
     customers.active[leaving] = False
     customers.retry_day[leaving] = -1
     customers.recovery_day[leaving] = -1
     customers.agent_id[leaving] = -1
-    rng = streams.today("acquisition")
-    paid = paid_acquisitions(rng, start_customers, org, wom.deterred)
+    day_draw = float(streams.keyed("acquisition", np.zeros(1, np.int64))[0])
+    paid = paid_acquisitions(day_draw, start_customers, org, wom.deterred)
     new = paid + wom.referrals
     joined = customers.free_slots(new) if new else np.zeros(0, np.int64)
     if new:
-        fill_customers(rng, customers, joined, org, b, start=False)
+        # The k-th newcomer of the day is the same person in two scenarios.
+        nth = np.arange(1, new + 1)
+        u = np.column_stack([streams.keyed("acquisition", nth, j) for j in range(CUSTOMER_DRAWS)])
+        fill_customers(u, customers, joined, org, b, start=False)
     return CustomerDay(wom, leaving, joined, paid)

@@ -63,6 +63,7 @@ class EmployeeTable(_Table):
     contacts_today: np.ndarray
     refill_day: np.ndarray  # for vacant seats: day the replacement starts (-1: not to refill)
     agent_id: np.ndarray  # Mesa unique_id of the occupant, -1 when vacant
+    occupants: np.ndarray  # people who have held the seat so far (keys the next hire's draws)
 
     @classmethod
     def empty(cls, n: int) -> EmployeeTable:
@@ -84,6 +85,7 @@ class EmployeeTable(_Table):
             contacts_today=f(n, np.int32),
             refill_day=np.full(n, -1, np.int64),
             agent_id=np.full(n, -1, np.int64),
+            occupants=f(n, np.int64),
         )
 
 

@@ -108,12 +108,17 @@ class Streams:
             return self._at(purpose, self._day + 1)
         return self._generators[purpose]
 
-    def keyed(self, purpose: str, keys: np.ndarray, draw: int = 0) -> np.ndarray:
+    def keyed(
+        self, purpose: str, keys: np.ndarray, draw: int = 0, *, daily: bool = True
+    ) -> np.ndarray:
         """Uniform [0, 1) numbers, one per key (e.g. customer rows), from (seed, purpose, day,
         draw, key) alone: the same customer gets the same number in any run with this seed,
         whoever else called. `draw` tells apart several numbers per key on one day. Before the
-        first day, the numbers belong to the starting populations."""
-        base = _splitmix_int(self._keys[purpose] ^ _splitmix_int((self._day + 1) << 8 | draw))
+        first day, the numbers belong to the starting populations. With `daily=False` the day
+        plays no part: for keys that name an event once and for all (the n-th person to hold a
+        seat), so that it draws the same in two runs even on different days."""
+        day = self._day + 1 if daily else 0
+        base = _splitmix_int(self._keys[purpose] ^ _splitmix_int(day << 8 | draw))
         bits = np.asarray(keys).astype(np.uint64)
         bits *= _MIX
         bits += np.uint64(base)
@@ -125,5 +130,20 @@ class Streams:
 
     def keyed_normal(self, purpose: str, keys: np.ndarray, draw: int = 0) -> np.ndarray:
         """Standard normal numbers, one per key (the inverse CDF of `keyed`)."""
-        u = self.keyed(purpose, keys, draw)
-        return special.ndtri(np.maximum(u, _UNIT))  # never 0: ndtri(0) is -inf
+        return normal_from_uniform(self.keyed(purpose, keys, draw))
+
+
+def normal_from_uniform(u: np.ndarray) -> np.ndarray:
+    """Standard normal numbers from uniform [0, 1) ones (inverse CDF; 0 is nudged off -inf)."""
+    return special.ndtri(np.maximum(u, _UNIT))
+
+
+def poisson_from_uniform(u: np.ndarray | float, mean: float) -> np.ndarray:
+    """Poisson(mean) counts from uniform numbers by the inverse CDF: the same u gives the same
+    or a neighbouring count when the mean changes a little (the monotone coupling that makes
+    two scenarios' counts pair)."""
+    if mean <= 0:
+        return np.zeros(np.shape(u), np.int64)
+    top = int(np.ceil(mean + 12.0 * np.sqrt(mean) + 12.0))
+    cdf = special.pdtr(np.arange(top), mean)
+    return np.searchsorted(cdf, u, side="right").astype(np.int64)

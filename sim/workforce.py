@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import special
 
 from sim.config import BehaviourConfig, PolicyConfig
 from sim.population import EmployeeTable
 from sim.recovery import empowerment
-from sim.streams import Streams
+from sim.streams import Streams, normal_from_uniform
 
 if TYPE_CHECKING:  # journey.py reaches this module through the encounter
     from sim.journey import Journey
@@ -177,15 +176,16 @@ def fill_seats(
 ) -> None:
     """Put people in `seats`: new hires, or (at the start) a workforce with a history.
 
-    Each person is drawn from their own `keys` (streams.py): the same key on the same day gives
-    the same person in any run with this seed, however many others are hired with them.
+    Each person is drawn from their own `keys` (streams.py): the same key gives the same person
+    in any run with this seed, however many others are hired with them.
     Assumptions: new hires are 20-35 years old; the starting workforce's tenure is a mix of
     70% recent hires (exponential, mean 2 years) and 30% long-timers (5-20 years), with age
     rising with tenure, so that the survey can show the over-50s with 10+ years (seed 002).
     """
-    u = [streams.keyed(purpose, keys, j) for j in range(PERSON_DRAWS)]
-    normal = [special.ndtri(np.maximum(x, 1e-16)) for x in u[1:3]]
+    u = [streams.keyed(purpose, keys, j, daily=False) for j in range(PERSON_DRAWS)]
+    normal = [normal_from_uniform(x) for x in u[1:3]]
     staff.active[seats] = True
+    staff.occupants[seats] += 1
     staff.team[seats] = np.minimum((u[0] * teams).astype(np.int64), teams - 1)
     staff.trait[seats] = b.trait_sd * normal[0]
     staff.recommend_bias[seats] = normal[1] - 0.5  # assumption: eNPS below happiness
@@ -317,10 +317,18 @@ def workforce_day(
     staff.refill_day[due[~refill]] = -1
     due = due[refill]
     if due.size:
-        # A hire into a seat is keyed by the seat: the same seat refilled on the same day in
-        # two scenarios gets the same person.
+        # A hire is keyed by the seat and how many held it before: the n-th person to take a
+        # seat is the same in two scenarios, whenever each refilled it.
         fill_seats(
-            streams, "hires", staff, due, due, teams, policy, b, training=training[role[due]]
+            streams,
+            "hires",
+            staff,
+            due,
+            (due.astype(np.int64) << 24) + staff.occupants[due],
+            teams,
+            policy,
+            b,
+            training=training[role[due]],
         )
     return WorkforceDay(drv, at_work, workload, hazard_year, quitting, due)
 
