@@ -3,11 +3,13 @@
     sim-compare experiment=quick                 # the small study `make run` shows (~2-3 min)
     sim-compare                                  # every preset, 20 seeds, the full call centre
     sim-compare replications=10 workers=2 \\
-        'experiment.scenarios=[people_driven,cost_cutting]' org.employees=20
+        'scenarios=[people_driven,cost_cutting]' org.employees=20
 
-`replications=`, `workers=` and `scenarios=` are short for `experiment.<name>=`. Overrides of the
-organisation, `days` or even `policy.*` apply to every scenario, the baseline included. Seeds
-are `seed`, `seed + 1`, ... (0..R-1 by default), the same for every scenario.
+The settings are `compare.*` (configs/compare.yaml); `replications=` is short for
+`compare.replications=`, and so for every setting. Overrides of the organisation, `days` or
+even `policy.*` apply to every scenario, the baseline included. Seeds are `seed`, `seed + 1`,
+... (0..R-1 by default), the same for every scenario. The protocol (reading the command line,
+refusing bad input, writing the outputs whole) is sim/study.py's.
 
 Writes comparison.csv, economics.csv, report.md with trajectories.png, differences.png and
 cumulative_profit.png, runs.parquet and monthly.parquet into Hydra's run directory. The
@@ -16,28 +18,24 @@ statistics, economics and report are in sim/analysis/ (stats.py, economics.py, r
 
 from __future__ import annotations
 
-import dataclasses
 import math
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import hydra
 import pandas as pd
 from hydra import compose
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from sim.cli import CONFIG_DIR, expand_shortcuts, group_options, guarded, quiet_libraries, refuse
-from sim.config import ConfigError, SimConfig, to_dataclass
-
-SHORTCUTS = ("replications", "workers", "scenarios")
+from sim import study
+from sim.cli import group_options, quiet_libraries
+from sim.config import STUDIES, CompareSettings, ConfigError, SimConfig, to_dataclass
 
 
 @dataclass(frozen=True)
 class Settings:
-    """The checked settings of one comparison (configs/experiment/compare.yaml)."""
+    """The checked settings of one comparison (`compare:` in configs/compare.yaml)."""
 
     scenarios: tuple[str, ...]
     baseline: str
@@ -48,58 +46,62 @@ class Settings:
     kpis: tuple[str, ...]
 
 
-def settings_from(cfg: DictConfig) -> Settings:
-    """Read and check `cfg.experiment`.
+@dataclass(frozen=True)
+class Comparison:
+    """A checked comparison: its settings and the composed config of every arm."""
+
+    settings: Settings
+    configs: dict[str, SimConfig]
+
+
+def settings_from(exp: CompareSettings) -> Settings:
+    """Check what the types and ranges of `CompareSettings` cannot: scenarios that exist and
+    KPIs of the registry (sim/kpis.py); resolve the defaults (every preset, every core).
 
     Raises:
-        ConfigError: an unknown scenario or KPI, or a count or level out of range.
+        ConfigError: an unknown scenario or KPI, or no scenario besides the baseline.
     """
     from sim.analysis.parallel import workers_setting
     from sim.analysis.stats import DIRECTION
+    from sim.kpis import check_names
 
-    exp = OmegaConf.to_container(cfg.experiment, resolve=True) if cfg.experiment else None
-    if not isinstance(exp, dict):
-        raise ConfigError("experiment", exp, "the compare settings (experiment: compare)")
     known = group_options("scenario")
-    baseline = exp.get("baseline", "baseline")
+    baseline = exp.baseline
     if baseline not in known:
-        raise ConfigError("experiment.baseline", baseline, f"one of {', '.join(known)}")
-    names = exp.get("scenarios")
+        raise ConfigError("compare.baseline", baseline, f"one of {', '.join(known)}")
+    names = exp.scenarios
     if names is None:
         names = [s for s in known if s != baseline]
-    names = [names] if isinstance(names, str) else list(names)
     for name in names:
         if name not in known:
-            raise ConfigError("experiment.scenarios", name, f"one of {', '.join(known)}")
+            raise ConfigError("compare.scenarios", name, f"one of {', '.join(known)}")
     names = [n for n in dict.fromkeys(names) if n != baseline]
     if not names:
         raise ConfigError(
-            "experiment.scenarios", exp.get("scenarios"), f"at least one preset besides {baseline}"
+            "compare.scenarios", exp.scenarios, f"at least one preset besides {baseline}"
         )
-    reps = exp.get("replications")
-    if not isinstance(reps, int) or isinstance(reps, bool) or reps < 1:
-        raise ConfigError("experiment.replications", reps, "an integer >= 1")
-    conf = exp.get("conf_level", 0.95)
-    if not (isinstance(conf, float) and 0.5 <= conf < 1.0):
-        raise ConfigError("experiment.conf_level", conf, "a probability in [0.5, 1)")
-    window = exp.get("window_days", 365)
-    if not isinstance(window, int) or isinstance(window, bool) or window < 1:
-        raise ConfigError("experiment.window_days", window, "an integer >= 1")
-    kpis = exp.get("kpis") or []
-    kpis = [kpis] if isinstance(kpis, str) else list(kpis)
-    if not kpis:
-        raise ConfigError("experiment.kpis", kpis, f"one or more of {', '.join(DIRECTION)}")
-    for k in kpis:
+    kpis = check_names("compare.kpis", exp.kpis)
+    for k in kpis:  # a difference to the baseline is better or worse only with a direction
         if k not in DIRECTION:
-            raise ConfigError("experiment.kpis", k, f"one of {', '.join(DIRECTION)}")
+            raise ConfigError("compare.kpis", k, f"a KPI with a direction: {', '.join(DIRECTION)}")
     return Settings(
         scenarios=tuple(names),
         baseline=baseline,
-        replications=reps,
-        workers=workers_setting(exp.get("workers")),
-        conf_level=float(conf),
-        window_days=window,
-        kpis=tuple(dict.fromkeys(kpis)),
+        replications=exp.replications,
+        workers=workers_setting(exp.workers, "compare.workers"),
+        conf_level=float(exp.conf_level),
+        window_days=exp.window_days,
+        kpis=kpis,
+    )
+
+
+def check(exp: CompareSettings, base: SimConfig, cfg: DictConfig) -> Comparison:
+    """The checked settings, and every arm composed as `sim-run scenario=<arm>` would."""
+    settings = settings_from(exp)
+    hc = HydraConfig.get()
+    names = [settings.baseline, *settings.scenarios]
+    return Comparison(
+        settings, scenario_configs(hc.job.config_name, list(hc.overrides.task), names)
     )
 
 
@@ -144,7 +146,6 @@ def run_study(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run every scenario x seed in parallel; write and return the comparison and economics."""
     from sim.analysis.economics import economics_table
-    from sim.analysis.parallel import parallel_map
     from sim.analysis.report import write_report
     from sim.analysis.stats import compare_table
 
@@ -152,14 +153,11 @@ def run_study(
     order = [settings.baseline, *settings.scenarios]
     first = configs[settings.baseline].seed
     seeds = list(range(first, first + settings.replications))
-    tasks = [
-        (name, dataclasses.replace(configs[name], seed=s), settings.window_days)
-        for s in seeds
-        for name in order
-    ]
-    results = parallel_map(
+    results = study.paired_runs(
         run_one,
-        tasks,
+        {name: configs[name] for name in order},
+        seeds,
+        window_days=settings.window_days,
         workers=settings.workers,
         desc=f"{len(order)} scenarios x {len(seeds)} seeds",
         progress=progress,
@@ -219,20 +217,10 @@ def console_table(table: pd.DataFrame, kpis: tuple[str, ...]) -> str:
     return out.to_string(index=False)
 
 
-@hydra.main(config_path=str(CONFIG_DIR), config_name="compare", version_base="1.3")
-def _main(cfg: DictConfig) -> None:
-    quiet_libraries()
-    hc = HydraConfig.get()
-    outdir = Path(hc.runtime.output_dir)
-    try:  # bad input: one line and exit 2, before any run starts
-        to_dataclass(cfg)
-        settings = settings_from(cfg)
-        names = [settings.baseline, *settings.scenarios]
-        configs = scenario_configs(hc.job.config_name, list(hc.overrides.task), names)
-    except ConfigError as ex:
-        refuse(ex)
-    table, econ = run_study(settings, configs, outdir, progress=True)
-    print(console_table(table, settings.kpis))
+def show(result: tuple[pd.DataFrame, pd.DataFrame], comparison: Comparison, outdir: Path) -> None:
+    """The console: the headline differences, then the economics."""
+    table, econ = result
+    print(console_table(table, comparison.settings.kpis))
     print()
     cols = ["scenario", "intervention_cost_year", "profit_change_year", "roi_year"]
     with pd.option_context("display.width", 140, "display.float_format", "{:,.2f}".format):
@@ -240,10 +228,17 @@ def _main(cfg: DictConfig) -> None:
     print(f"\nresults in {outdir} (report.md)")
 
 
+PROGRAM = study.StudyProgram(
+    study=STUDIES["compare"],
+    check=check,
+    run=lambda c, _base, folder: run_study(c.settings, c.configs, folder),
+    show=show,
+)
+
+
 def main() -> None:
     """`sim-compare`: scenarios against the baseline (see the module docstring)."""
-    sys.argv[1:] = expand_shortcuts(sys.argv[1:], SHORTCUTS)
-    guarded(_main)
+    study.main(PROGRAM)
 
 
 if __name__ == "__main__":

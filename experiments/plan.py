@@ -9,38 +9,30 @@ Every candidate intervention (sim/analysis/plan.py) runs on the same seeds as th
 plan ranks them by their paired effect on profit (or `rank_by`), runs the best `top` together on
 fresh seeds, and writes plan.md, plan.csv, effects.csv, stage_cx.csv, runs.parquet,
 journeys.parquet and the journey heatmaps before and after into Hydra's run directory.
+The settings are `plan.*` (configs/plan.yaml), each also as `<setting>=`; the protocol
+(command line, refusals, whole outputs) is sim/study.py's.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import hydra
 import pandas as pd
-from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from sim.cli import (
-    CONFIG_DIR,
-    expand_shortcuts,
-    guarded,
-    labels_from_hydra,
-    quiet_libraries,
-    refuse,
-)
-from sim.config import ConfigError, SimConfig, to_dataclass
+from sim import study
+from sim.cli import labels_from_hydra, quiet_libraries
+from sim.config import STUDIES, ConfigError, PlanSettings, SimConfig
 
-SHORTCUTS = ("levers", "roles", "replications", "workers", "rank_by", "top")
 BASELINE = "baseline"
 
 
 @dataclass(frozen=True)
 class Settings:
-    """The checked settings of one plan (configs/experiment/plan.yaml)."""
+    """The checked settings of one plan (`plan:` in configs/plan.yaml)."""
 
     levers: tuple[str, ...]
     roles: tuple[str, ...] | None
@@ -50,58 +42,52 @@ class Settings:
     window_days: int
     rank_by: str
     top: int
+    org: str = ""  # the organisation preset's name, for the plan's heading
 
 
-def _count(exp: dict, key: str, default: Any, low: int) -> int:
-    value = exp.get(key, default)
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise ConfigError(f"experiment.{key}", value, f"an integer >= {low}")
-    return value
-
-
-def _names(exp: dict, key: str, known: tuple[str, ...] | list[str]) -> tuple[str, ...] | None:
-    value = exp.get(key)
+def _names(
+    key: str, value: list[str] | None, known: tuple[str, ...] | list[str]
+) -> tuple[str, ...] | None:
     if value is None:
         return None
-    value = [value] if isinstance(value, str) else list(value)
     if not value:
-        raise ConfigError(f"experiment.{key}", value, f"one or more of {', '.join(known)}")
+        raise ConfigError(f"plan.{key}", value, f"one or more of {', '.join(known)}")
     for v in value:
         if v not in known:
-            raise ConfigError(f"experiment.{key}", v, f"one of {', '.join(known)}")
+            raise ConfigError(f"plan.{key}", v, f"one of {', '.join(known)}")
     return tuple(dict.fromkeys(value))
 
 
-def settings_from(cfg: DictConfig, config: SimConfig) -> Settings:
-    """Read and check `cfg.experiment`.
+def settings_from(exp: PlanSettings, config: SimConfig) -> Settings:
+    """Check what the types and ranges of `PlanSettings` cannot: levers, roles and the ranking
+    KPI that exist; resolve the defaults (every role, every core).
 
     Raises:
-        ConfigError: an unknown lever, role or KPI, or a count or level out of range.
+        ConfigError: an unknown lever, role or KPI.
     """
     from sim.analysis.parallel import workers_setting
     from sim.analysis.plan import LEVERS, RANK_KPIS, _journey
 
-    exp = OmegaConf.to_container(cfg.experiment, resolve=True) if cfg.experiment else None
-    if not isinstance(exp, dict):
-        raise ConfigError("experiment", exp, "the plan settings (experiment: plan)")
-    levers = _names(exp, "levers", LEVERS) or LEVERS
-    roles = _names(exp, "roles", list(_journey(config).roles))
-    conf = exp.get("conf_level", 0.95)
-    if not (isinstance(conf, float) and 0.5 <= conf < 1.0):
-        raise ConfigError("experiment.conf_level", conf, "a probability in [0.5, 1)")
-    rank_by = exp.get("rank_by", "profit")
-    if rank_by not in RANK_KPIS:
-        raise ConfigError("experiment.rank_by", rank_by, f"one of {', '.join(RANK_KPIS)}")
+    levers = _names("levers", exp.levers, LEVERS) or LEVERS
+    roles = _names("roles", exp.roles, list(_journey(config).roles))
+    if exp.rank_by not in RANK_KPIS:
+        raise ConfigError("plan.rank_by", exp.rank_by, f"one of {', '.join(RANK_KPIS)}")
     return Settings(
         levers=levers,
         roles=roles,
-        replications=_count(exp, "replications", 5, 2),
-        workers=workers_setting(exp.get("workers")),
-        conf_level=float(conf),
-        window_days=_count(exp, "window_days", 365, 1),
-        rank_by=rank_by,
-        top=_count(exp, "top", 3, 0),
+        replications=exp.replications,
+        workers=workers_setting(exp.workers, "plan.workers"),
+        conf_level=float(exp.conf_level),
+        window_days=exp.window_days,
+        rank_by=exp.rank_by,
+        top=exp.top,
     )
+
+
+def check(exp: PlanSettings, config: SimConfig, cfg: DictConfig) -> Settings:
+    """The checked settings, labelled with the organisation preset chosen."""
+    checked = settings_from(exp, config)
+    return dataclasses.replace(checked, org=labels_from_hydra(cfg)["org"])
 
 
 def run_one(task: tuple[str, SimConfig, int]) -> tuple[dict[str, Any], pd.DataFrame]:
@@ -126,15 +112,16 @@ def run_one(task: tuple[str, SimConfig, int]) -> tuple[dict[str, Any], pd.DataFr
 def _run_all(
     named: dict[str, SimConfig], settings: Settings, desc: str, progress: bool, first: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from sim.analysis.parallel import parallel_map
-
     seeds = [first + k for k in range(settings.replications)]
-    tasks = [
-        (name, dataclasses.replace(config, seed=s), settings.window_days)
-        for s in seeds
-        for name, config in named.items()
-    ]
-    results = parallel_map(run_one, tasks, workers=settings.workers, desc=desc, progress=progress)
+    results = study.paired_runs(
+        run_one,
+        named,
+        seeds,
+        window_days=settings.window_days,
+        workers=settings.workers,
+        desc=desc,
+        progress=progress,
+    )
     runs = pd.DataFrame([r for r, _ in results])
     journeys = pd.concat([j for _, j in results], ignore_index=True)
     return runs, journeys
@@ -223,36 +210,35 @@ def run_plan(
     return ranked
 
 
-@hydra.main(config_path=str(CONFIG_DIR), config_name="plan", version_base="1.3")
-def _main(cfg: DictConfig) -> None:
+def show(ranked: pd.DataFrame, settings: Settings, outdir: Path) -> None:
+    """The ten best interventions with their intervals."""
     from sim.analysis.plan import cell
 
-    quiet_libraries()
-    outdir = Path(HydraConfig.get().runtime.output_dir)
-    try:  # bad input: one line and exit 2, before any run starts
-        config = to_dataclass(cfg)
-        settings = settings_from(cfg, config)
-        ranked = run_plan(settings, config, outdir, org=labels_from_hydra(cfg)["org"])
-    except ConfigError as ex:
-        refuse(ex)
-    show = ranked.head(10)
+    best = ranked.head(10)
     table = pd.DataFrame(
         {
-            "rank": show["rank"],
-            "intervention": show["intervention"],
-            "profit / year": [cell(r, "profit") for _, r in show.iterrows()],
-            "NPS": [cell(r, "nps") for _, r in show.iterrows()],
-            "CSAT": [cell(r, "csat_mean") for _, r in show.iterrows()],
+            "rank": best["rank"],
+            "intervention": best["intervention"],
+            "profit / year": [cell(r, "profit") for _, r in best.iterrows()],
+            "NPS": [cell(r, "nps") for _, r in best.iterrows()],
+            "CSAT": [cell(r, "csat_mean") for _, r in best.iterrows()],
         }
     )
     print(table.to_string(index=False))
     print(f"\nresults in {outdir} (plan.md)")
 
 
+PROGRAM = study.StudyProgram(
+    study=STUDIES["plan"],
+    check=check,
+    run=lambda settings, config, folder: run_plan(settings, config, folder, org=settings.org),
+    show=show,
+)
+
+
 def main() -> None:
     """`sim-plan`: rank interventions per role and stage (see the module docstring)."""
-    sys.argv[1:] = expand_shortcuts(sys.argv[1:], SHORTCUTS)
-    guarded(_main)
+    study.main(PROGRAM)
 
 
 if __name__ == "__main__":

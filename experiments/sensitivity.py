@@ -1,52 +1,58 @@
 """`sim-sensitivity`: global sensitivity (SALib Morris or Sobol) of KPIs to levers and behaviour.
 
     sim-sensitivity                               # Morris screening, a few minutes on 2 cores
-    sim-sensitivity method=sobol experiment.samples=32 \
-        'experiment.parameters=[policy.pay_level,policy.script_strictness]'
+    sim-sensitivity method=sobol samples=32 \
+        'parameters=[policy.pay_level,policy.script_strictness]'
 
-Writes indices.csv, runs.parquet, parameters.csv and sensitivity_<kpi>.png into Hydra's run
-directory. The work is done by sim/analysis/sensitivity.py.
+The settings are `sensitivity.*` (configs/sensitivity.yaml); `method=` is short for
+`sensitivity.method=`, and so for every setting. Writes indices.csv, runs.parquet,
+parameters.csv and sensitivity_<kpi>.png into Hydra's run directory. The work is done by
+sim/analysis/sensitivity.py; the protocol (command line, refusals, whole outputs) by sim/study.py.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
+from typing import Any
 
-import hydra
-from hydra.core.hydra_config import HydraConfig
+import pandas as pd
 from omegaconf import DictConfig
 
-from sim.cli import CONFIG_DIR, expand_shortcuts, guarded, quiet_libraries, refuse
-from sim.config import ConfigError, to_dataclass
+from sim import study
+from sim.config import STUDIES, SensitivitySettings, SimConfig
 
-# Top-level shortcuts for experiment settings: `method=sobol` means `experiment.method=sobol`.
-SHORTCUTS = ("method", "trajectories", "samples", "workers")
+STUDY = STUDIES["sensitivity"]
 
 
-@hydra.main(config_path=str(CONFIG_DIR), config_name="sensitivity", version_base="1.3")
-def _main(cfg: DictConfig) -> None:
-    import pandas as pd
+def check(settings: SensitivitySettings, base: SimConfig, cfg: DictConfig) -> Any:
+    """The parameters resolved to bounds, the KPIs and the design checked (sim/analysis)."""
+    from sim.analysis.sensitivity import settings_from
 
-    from sim.analysis.sensitivity import run_study, settings_from, top_rows
+    return study.read_with(settings_from, STUDY, settings, base)
 
-    quiet_libraries()
-    try:  # bad input: one line and exit 2, before any run starts
-        base = to_dataclass(cfg)
-        settings = settings_from(cfg, base)
-    except ConfigError as ex:
-        refuse(ex)
-    outdir = Path(HydraConfig.get().runtime.output_dir)
-    indices = run_study(settings, base, outdir, progress=True)
-    top = top_rows(indices, int(cfg.experiment.top))
+
+def run(settings: Any, base: SimConfig, folder: Path) -> pd.DataFrame:
+    from sim.analysis.sensitivity import run_study
+
+    return run_study(settings, base, folder, progress=True)
+
+
+def show(indices: pd.DataFrame, settings: Any, outdir: Path) -> None:
+    """The top parameters per KPI."""
+    from sim.analysis.sensitivity import top_rows
+
+    top = top_rows(indices, settings.top)
     with pd.option_context("display.width", 120, "display.float_format", "{:,.4g}".format):
         print(top.to_string(index=False))
     print(f"results in {outdir}")
 
 
+PROGRAM = study.StudyProgram(study=STUDY, check=check, run=run, show=show)
+
+
 def main() -> None:
-    sys.argv[1:] = expand_shortcuts(sys.argv[1:], SHORTCUTS)
-    guarded(_main)
+    """`sim-sensitivity` (see the module docstring)."""
+    study.main(PROGRAM)
 
 
 if __name__ == "__main__":

@@ -1,40 +1,46 @@
 """`sim-units`: the Sears / Gallup design, many small units under varied management.
 
     sim-units                   # 200 units, 2 years each
-    sim-units units=40 seed=1   # `units=` is short for `experiment.units=`
+    sim-units units=40 seed=1   # `units=` is short for `units.units=`
 
-Writes units.parquet (one row per unit), chain.md (the lagged regressions along the chain and
-the comparison with Rucci, Kirn & Quinn 1998), chain_regressions.csv, correlations.csv/.png and
-chain.png into Hydra's run directory. The work is done by sim/analysis/chain.py.
+The settings are `units.*` (configs/units.yaml); each can be given as `<setting>=`. Writes
+units.parquet (one row per unit), chain.md (the lagged regressions along the chain and the
+comparison with Rucci, Kirn & Quinn 1998), chain_regressions.csv, correlations.csv/.png and
+chain.png into Hydra's run directory. The work is done by sim/analysis/chain.py; the protocol
+(command line, refusals, whole outputs) by sim/study.py.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
+from typing import Any
 
-import hydra
-from hydra.core.hydra_config import HydraConfig
+import pandas as pd
 from omegaconf import DictConfig
 
-from sim.cli import CONFIG_DIR, expand_shortcuts, guarded, quiet_libraries, refuse
-from sim.config import ConfigError, to_dataclass
+from sim import study
+from sim.config import STUDIES, SimConfig, UnitsSettings
 
-SHORTCUTS = ("units", "workers")
+STUDY = STUDIES["units"]
 
 
-@hydra.main(config_path=str(CONFIG_DIR), config_name="units", version_base="1.3")
-def _main(cfg: DictConfig) -> None:
-    from sim.analysis.chain import run_study, sears_sentence, settings_from
+def check(settings: UnitsSettings, base: SimConfig, cfg: DictConfig) -> Any:
+    """The levers, unit size and periods checked against the schema (sim/analysis/chain.py)."""
+    from sim.analysis.chain import settings_from
 
-    quiet_libraries()
-    try:  # bad input: one line and exit 2, before any run starts
-        base = to_dataclass(cfg)
-        settings = settings_from(cfg, base)
-    except ConfigError as ex:
-        refuse(ex)
-    outdir = Path(HydraConfig.get().runtime.output_dir)
-    table = run_study(settings, base, outdir, progress=True)
+    return study.read_with(settings_from, STUDY, settings, base)
+
+
+def run(settings: Any, base: SimConfig, folder: Path) -> pd.DataFrame:
+    from sim.analysis.chain import run_study
+
+    return run_study(settings, base, folder, progress=True)
+
+
+def show(table: pd.DataFrame, settings: Any, outdir: Path) -> None:
+    """One line per link of the chain, beside Sears' slope."""
+    from sim.analysis.chain import sears_sentence
+
     for row in table.itertuples():
         print(f"{row.link:<40} slope {row.slope:9.4g}  [{row.ci_low:.4g}, {row.ci_high:.4g}]"
               f"  r {row.r:+.2f}  Sears {row.sears_slope:.3g}")  # fmt: skip
@@ -42,9 +48,12 @@ def _main(cfg: DictConfig) -> None:
     print(f"results in {outdir}")
 
 
+PROGRAM = study.StudyProgram(study=STUDY, check=check, run=run, show=show)
+
+
 def main() -> None:
-    sys.argv[1:] = expand_shortcuts(sys.argv[1:], SHORTCUTS)
-    guarded(_main)
+    """`sim-units` (see the module docstring)."""
+    study.main(PROGRAM)
 
 
 if __name__ == "__main__":

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import fields, is_dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -21,6 +23,7 @@ from sim.config import ConfigError, SimConfig, register_configs, to_dataclass
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 EXIT_BAD_INPUT = 2
+HYDRA_RECORD = {"config.yaml", "hydra.yaml", "overrides.yaml"}  # what Hydra writes in .hydra/
 
 register_configs()
 
@@ -30,8 +33,8 @@ def group_options(group: str) -> list[str]:
     return sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
 
 
-def _keys_under(path: str) -> list[str]:
-    node: type = SimConfig
+def _keys_under(path: str, schema: type = SimConfig) -> list[str]:
+    node: type = schema
     for part in [p for p in path.split(".") if p]:
         match = [f for f in fields(node) if f.name == part]
         if not match:
@@ -43,8 +46,9 @@ def _keys_under(path: str) -> list[str]:
     return [f.name for f in fields(node)]
 
 
-def one_line_error(ex: BaseException) -> str:
-    """Turn a config error from us, Hydra or OmegaConf into one line naming key, value, allowed."""
+def one_line_error(ex: BaseException, schema: type = SimConfig) -> str:
+    """Turn a config error from us, Hydra or OmegaConf into one line naming key, value, allowed.
+    `schema` is the composed config's dataclass (a study command's adds its settings node)."""
     if isinstance(ex, ConfigError):
         return str(ex)
     text = str(ex)
@@ -62,8 +66,13 @@ def one_line_error(ex: BaseException) -> str:
         full = re.search(r"full_key: (\S+)", text + str(ex.__cause__ or ""))
         key = full.group(1) if full else key
         parent = key.rsplit(".", 1)[0] if "." in key else ""
-        allowed = _keys_under(parent)
+        allowed = _keys_under(parent, schema)
         cause = str(ex.__cause__ or "")
+        if key.split(".")[0] == "experiment" and "experiment" not in _keys_under("", schema):
+            return (
+                f"{key} is not a key of this command: experiment=<recipe> picks a saved recipe "
+                "of a study command (configs/experiment/, e.g. sim-compare experiment=quick)"
+            )
         if allowed and ("not in" in text + cause or "To append" in text):
             where = f"under {parent}" if parent else "at the top level"
             return f"{key} is not a config key: allowed keys {where}: {', '.join(allowed)}"
@@ -79,11 +88,34 @@ def one_line_error(ex: BaseException) -> str:
     return f"{full.group(1)}: {head}" if full else head
 
 
-def refuse(ex: ConfigError) -> None:
-    """Stop with the one-line error. SystemExit passes through Hydra's job runner untouched
-    (it catches Exception and would add its own lines), so the user sees exactly one line."""
+def refuse(ex: ConfigError) -> NoReturn:
+    """Stop with the one-line error, leaving no run directory behind. SystemExit passes through
+    Hydra's job runner untouched (it catches Exception and would add its own lines), so the user
+    sees exactly one line."""
     print(f"error: {one_line_error(ex)}", file=sys.stderr)
+    discard_unused_run_dir()
     raise SystemExit(EXIT_BAD_INPUT)
+
+
+def discard_unused_run_dir() -> None:
+    """Remove what Hydra wrote for a job that was refused (its `.hydra/` record and job log),
+    and the run directory if that leaves it empty: bad input writes nothing. A directory that
+    holds anything else (earlier results) is left as it is."""
+    if not HydraConfig.initialized():
+        return
+    hc = HydraConfig.get()
+    outdir = Path(hc.runtime.output_dir)
+    record = outdir / str(hc.output_subdir) if hc.output_subdir else None
+    log = outdir / f"{hc.job.name}.log"
+    ours = {p for p in (record, log) if p is not None}
+    if not outdir.is_dir() or any(p not in ours for p in outdir.iterdir()):
+        return
+    if record is not None and record.is_dir():
+        if any(p.name not in HYDRA_RECORD for p in record.iterdir()):
+            return
+        shutil.rmtree(record)
+    log.unlink(missing_ok=True)
+    outdir.rmdir()
 
 
 def checked_config(cfg: DictConfig) -> SimConfig:
@@ -92,16 +124,16 @@ def checked_config(cfg: DictConfig) -> SimConfig:
         return to_dataclass(cfg)
     except ConfigError as ex:
         refuse(ex)
-        raise  # unreachable: refuse always exits
 
 
-def guarded(entry: Callable[[], object]) -> None:
-    """Run a Hydra entry point; config errors exit 2 with one line, never a traceback."""
+def guarded(entry: Callable[[], object], schema: type = SimConfig) -> None:
+    """Run a Hydra entry point; config errors exit 2 with one line, never a traceback.
+    `schema` is the dataclass of the config the entry point composes (for naming keys)."""
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let Hydra re-raise so we can word the message
     try:
         entry()
     except (ConfigError, HydraException, OmegaConfBaseException) as ex:
-        print(f"error: {one_line_error(ex)}", file=sys.stderr)
+        print(f"error: {one_line_error(ex, schema)}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
     except FileNotFoundError as ex:
         print(f"error: file not found: {ex.filename}", file=sys.stderr)
@@ -120,12 +152,6 @@ def quiet_libraries() -> None:
     """Hydra sets the root logger to INFO; Mesa logs every step there. Keep the console useful."""
     for name in ("MESA", "matplotlib"):
         logging.getLogger(name).setLevel(logging.WARNING)
-
-
-def expand_shortcuts(argv: list[str], names: tuple[str, ...]) -> list[str]:
-    """Rewrite `name=value` into `experiment.name=value`: a study command's own settings
-    (`sim-units units=50`) read as top-level keys on its command line."""
-    return [f"experiment.{a}" if "=" in a and a.split("=", 1)[0] in names else a for a in argv]
 
 
 def labels_from_hydra(cfg: DictConfig) -> dict[str, str]:

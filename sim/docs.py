@@ -12,13 +12,19 @@ from dataclasses import MISSING, fields
 from pathlib import Path
 
 from sim.config import (
-    BehaviourConfig,
+    CustomerBehaviour,
+    EncounterBehaviour,
     ManagementConfig,
     OrgConfig,
     PolicyConfig,
+    QueueBehaviour,
+    RecoveryBehaviour,
     RoleConfig,
     SimConfig,
     StageConfig,
+    StandardsBehaviour,
+    WordOfMouthBehaviour,
+    WorkforceBehaviour,
 )
 
 BEGIN = "<!-- BEGIN GENERATED PARAMETER TABLES (python -m sim.docs) -->"
@@ -29,7 +35,26 @@ SECTIONS = (
     ("Run (top level)", "", SimConfig),
     ("Organisation (`org.*`, preset `org=call_centre`)", "org.", OrgConfig),
     ("Management levers (`policy.*`, preset `scenario=baseline`)", "policy.", PolicyConfig),
-    ("Behaviour (`behaviour.*`, shared by every scenario)", "behaviour.", BehaviourConfig),
+    # Behaviour (`behaviour.*`, shared by every scenario), one table per section of the day.
+    ("Behaviour: employees (`behaviour.*`, WorkforceBehaviour)", "behaviour.", WorkforceBehaviour),
+    ("Behaviour: the queue (`behaviour.*`, QueueBehaviour)", "behaviour.", QueueBehaviour),
+    (
+        "Behaviour: the service standard (`behaviour.*`, StandardsBehaviour)",
+        "behaviour.",
+        StandardsBehaviour,
+    ),
+    ("Behaviour: encounters (`behaviour.*`, EncounterBehaviour)", "behaviour.", EncounterBehaviour),
+    (
+        "Behaviour: failure and recovery (`behaviour.*`, RecoveryBehaviour)",
+        "behaviour.",
+        RecoveryBehaviour,
+    ),
+    ("Behaviour: customers (`behaviour.*`, CustomerBehaviour)", "behaviour.", CustomerBehaviour),
+    (
+        "Behaviour: word of mouth (`behaviour.*`, WordOfMouthBehaviour)",
+        "behaviour.",
+        WordOfMouthBehaviour,
+    ),
     ("Management as an agent (`management.*`)", "management.", ManagementConfig),
     (
         "Journey stages (`journey.stages.<stage>.*`; values per stage in configs/journey/)",
@@ -54,7 +79,9 @@ def parameter_tables() -> str:
     """Markdown tables: key, default, unit, range, meaning, source."""
     out = [BEGIN, ""]
     for title, prefix, cls in SECTIONS:
-        out += [f"#### {title}", "", "| key | default | unit | range | meaning | source |"]
+        where = cls.__module__.replace(".", "/") + ".py"  # the module that defines them
+        out += [f"#### {title}", "", f"Defined in `{where}`.", ""]
+        out += ["| key | default | unit | range | meaning | source |"]
         out.append("|---|---|---|---|---|---|")
         for f in fields(cls):
             if "range" not in f.metadata:

@@ -198,11 +198,11 @@ def test_quick_experiment_is_a_small_compare():
         full = compose("compare")
         quick = compose("compare", overrides=["experiment=quick"])
     GlobalHydra.instance().clear()
-    assert full.experiment.replications == 20 and full.experiment.scenarios is None
+    assert full.compare.replications == 20 and full.compare.scenarios is None
     assert full.org.employees == 50 and full.progress is False
-    assert quick.experiment.replications == 5
+    assert quick.compare.replications == 5
     assert (quick.org.employees, quick.org.customers, quick.days) == (20, 17_000, 730)
-    assert list(quick.experiment.kpis) == list(full.experiment.kpis)
+    assert list(quick.compare.kpis) == list(full.compare.kpis)
 
 
 # ---- the real CLI ----------------------------------------------------------------------------
@@ -214,7 +214,7 @@ def test_compare_end_to_end_writes_paired_comparison_economics_and_report(tmp_pa
     econ = pd.read_csv(tmp_path / "economics.csv")
     runs = pd.read_parquet(tmp_path / "runs.parquet")
     months = pd.read_parquet(tmp_path / "monthly.parquet")
-    kpis = 13  # configs/experiment/compare.yaml
+    kpis = 13  # configs/compare.yaml
     assert len(table) == 3 * kpis
     assert list(dict.fromkeys(table["scenario"])) == ["baseline", "ritz_recovery", "cost_cutting"]
     assert sorted(runs["seed"].unique()) == [0, 1, 2] and len(runs) == 9
@@ -252,8 +252,8 @@ def test_compare_end_to_end_writes_paired_comparison_economics_and_report(tmp_pa
 @pytest.mark.parametrize(
     ("arg", "needle"),
     [
-        ("scenarios=[ritz_recovery,no_such_lever]", "experiment.scenarios='no_such_lever'"),
-        ("replications=0", "experiment.replications=0"),
+        ("scenarios=[ritz_recovery,no_such_lever]", "compare.scenarios='no_such_lever'"),
+        ("replications=0", "compare.replications=0"),
         ("scenarios=[baseline]", "at least one preset besides baseline"),
     ],
 )

@@ -170,20 +170,20 @@ def test_sensitivity_accepts_every_kpi_compare_accepts():
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
-    from sim.analysis.sensitivity import settings_from
+    from experiments import sensitivity
     from sim.analysis.stats import DIRECTION
     from sim.cli import CONFIG_DIR
-    from sim.config import to_dataclass
+    from sim.study import checked_settings
 
     def settings(names: list[str]):
         GlobalHydra.instance().clear()
         with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
-            cfg = compose("sensitivity", overrides=[f"experiment.kpis=[{','.join(names)}]"])
-        return settings_from(cfg, to_dataclass(cfg))
+            cfg = compose("sensitivity", overrides=[f"sensitivity.kpis=[{','.join(names)}]"])
+        return checked_settings(sensitivity.PROGRAM, cfg)[1]
 
     assert settings(list(DIRECTION)).kpis == tuple(DIRECTION)
     assert settings(list(kpis.NAMES)).kpis == kpis.NAMES
-    with pytest.raises(ConfigError, match="experiment.kpis='happiness'"):
+    with pytest.raises(ConfigError, match="sensitivity.kpis='happiness'"):
         settings(["expected_turnover_annual", "happiness"])
 
 

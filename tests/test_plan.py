@@ -74,10 +74,10 @@ def test_sim_plan_runs_end_to_end_at_a_tiny_size(tmp_path):
 @pytest.mark.parametrize(
     ("args", "key"),
     [
-        (["rank_by=happiness"], "experiment.rank_by"),
-        (["roles=[nobody]"], "experiment.roles"),
-        (["levers=[massage]"], "experiment.levers"),
-        (["replications=1"], "experiment.replications"),
+        (["rank_by=happiness"], "plan.rank_by"),
+        (["roles=[nobody]"], "plan.roles"),
+        (["levers=[massage]"], "plan.levers"),
+        (["replications=1"], "plan.replications"),
         (["journey.stages.billing.weight=0.9"], "journey.stages.*.weight"),
     ],
 )

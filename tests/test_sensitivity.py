@@ -12,17 +12,18 @@ from conftest import run_study
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 
-from sim.analysis.sensitivity import settings_from
+from experiments import sensitivity
 from sim.cli import CONFIG_DIR
-from sim.config import RANGES, ConfigError, to_dataclass
+from sim.config import RANGES, ConfigError
+from sim.study import checked_settings
 
 TINY = [
     "org.employees=5",
     "org.customers=2000",
     "days=60",
-    "experiment.window_days=60",
-    "experiment.workers=2",
-    "experiment.parameters=[policy.pay_level,policy.script_strictness,behaviour.driver_weight]",
+    "window_days=60",
+    "workers=2",
+    "parameters=[policy.pay_level,policy.script_strictness,behaviour.driver_weight]",
 ]
 KPIS = {"profit", "nps", "employee_turnover_annual"}
 
@@ -32,7 +33,7 @@ def run(args: list[str], outdir: Path) -> subprocess.CompletedProcess:
 
 
 def test_morris_ranks_pay_first_for_profit_and_writes_every_output(tmp_path):
-    res = run([*TINY, "experiment.trajectories=2", "experiment.noise_seeds=2"], tmp_path)
+    res = run([*TINY, "trajectories=2", "noise_seeds=2"], tmp_path)
     assert res.returncode == 0, res.stderr[-2000:]
     idx = pd.read_csv(tmp_path / "indices.csv")
     assert set(idx["kpi"]) == KPIS
@@ -64,11 +65,11 @@ def test_sobol_gives_first_order_and_total_indices(tmp_path):
     args = [
         *TINY,
         "method=sobol",
-        "experiment.samples=8",
-        "experiment.noise_seeds=0",
-        "experiment.workers=1",
+        "samples=8",
+        "noise_seeds=0",
+        "workers=1",
     ]
-    args[-1] = "experiment.parameters=[policy.pay_level,policy.script_strictness]"
+    args[-1] = "parameters=[policy.pay_level,policy.script_strictness]"
     res = run(args, tmp_path)
     assert res.returncode == 0, res.stderr[-2000:]
     idx = pd.read_csv(tmp_path / "indices.csv")
@@ -93,7 +94,7 @@ def compose_study(*overrides: str):
     GlobalHydra.instance().clear()
     with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
         cfg = compose("sensitivity", overrides=list(overrides))
-    return settings_from(cfg, to_dataclass(cfg))
+    return checked_settings(sensitivity.PROGRAM, cfg)[1]
 
 
 def test_default_settings_vary_every_lever_within_the_schema():
@@ -111,22 +112,22 @@ def test_default_settings_vary_every_lever_within_the_schema():
 @pytest.mark.parametrize(
     ("override", "named"),
     [
-        ("experiment.parameters=[policy.pay_levle]", "experiment.parameters"),
-        ("experiment.method=fast", "experiment.method"),
-        ("experiment.kpis=[profits]", "experiment.kpis"),
-        ("experiment.bounds.policy.pay_level=[0.1,1.0]", "experiment.bounds.policy.pay_level"),
-        ("experiment.samples=48", "experiment.samples"),
+        ("sensitivity.parameters=[policy.pay_levle]", "sensitivity.parameters"),
+        ("sensitivity.method=fast", "sensitivity.method"),
+        ("sensitivity.kpis=[profits]", "sensitivity.kpis"),
+        ("sensitivity.bounds.policy.pay_level=[0.1,1.0]", "sensitivity.bounds.policy.pay_level"),
+        ("sensitivity.samples=48", "sensitivity.samples"),
     ],
 )
 def test_bad_settings_name_the_key(override, named):
-    extra = ["experiment.method=sobol"] if "samples" in override else []
+    extra = ["sensitivity.method=sobol"] if "samples" in override else []
     with pytest.raises(ConfigError) as err:
         compose_study(override, *extra)
     assert err.value.key == named
 
 
 def test_bad_input_is_one_line_and_exit_2(tmp_path):
-    res = run(["experiment.parameters=[policy.pay_levle]"], tmp_path)
+    res = run(["parameters=[policy.pay_levle]"], tmp_path)
     assert res.returncode == 2, res.stderr[-2000:]
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:")

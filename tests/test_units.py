@@ -13,6 +13,7 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from scipy import stats
 
+from experiments import units
 from sim.analysis.chain import (
     MEASURES,
     Lever,
@@ -20,10 +21,10 @@ from sim.analysis.chain import (
     draw_units,
     ols,
     period_metrics,
-    settings_from,
 )
 from sim.cli import CONFIG_DIR
-from sim.config import RANGES, ConfigError, to_dataclass
+from sim.config import RANGES, ConfigError
+from sim.study import checked_settings
 
 
 def run(args: list[str], outdir: Path) -> subprocess.CompletedProcess:
@@ -34,10 +35,10 @@ def test_units_end_to_end_writes_one_finite_row_per_unit_and_the_chain(tmp_path)
     args = [
         "units=6",
         "days=120",
-        "experiment.period_days=60",
-        "experiment.size.employees=5",
-        "experiment.size.customers={min:1500,max:2500}",
-        "experiment.workers=2",
+        "period_days=60",
+        "size.employees=5",
+        "size.customers={min:1500,max:2500}",
+        "workers=2",
     ]
     res = run(args, tmp_path)
     assert res.returncode == 0, res.stderr[-2000:]
@@ -81,7 +82,7 @@ def compose_units(*overrides: str):
     GlobalHydra.instance().clear()
     with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
         cfg = compose("units", overrides=list(overrides))
-    return settings_from(cfg, to_dataclass(cfg))
+    return checked_settings(units.PROGRAM, cfg)[1]
 
 
 def test_default_settings_are_200_units_with_levers_inside_the_schema():
@@ -95,10 +96,10 @@ def test_default_settings_are_200_units_with_levers_inside_the_schema():
 @pytest.mark.parametrize(
     ("override", "named"),
     [
-        ("experiment.units=-3", "experiment.units"),
-        ("+experiment.levers.pay_lvl={min:1,max:2}", "experiment.levers.pay_lvl"),
-        ("experiment.levers.pay_level={min:1.2,max:0.9}", "experiment.levers.pay_level"),
-        ("experiment.levers.pay_level={min:0.1,max:0.9}", "experiment.levers.pay_level"),
+        ("units.units=-3", "units.units"),
+        ("+units.levers.pay_lvl={min:1,max:2}", "units.levers.pay_lvl"),
+        ("units.levers.pay_level={min:1.2,max:0.9}", "units.levers.pay_level"),
+        ("units.levers.pay_level={min:0.1,max:0.9}", "units.levers.pay_level"),
         ("days=300", "days"),
     ],
 )
@@ -112,7 +113,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
     res = run(["units=0"], tmp_path)
     assert res.returncode == 2, res.stderr[-2000:]
     lines = res.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error:") and "experiment.units" in lines[0]
+    assert len(lines) == 1 and lines[0].startswith("error:") and "units.units" in lines[0]
     assert not (tmp_path / "units.parquet").exists()
 
 

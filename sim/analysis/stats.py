@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.kpis import directions, units
+from sim.kpis import REGISTRY, directions, units
 
 # The intervals themselves live in sim/stats.py; mean_ci and t_interval are re-exported for the
 # studies that read them from here (sim/analysis/economics.py, plan.py).
@@ -62,7 +62,10 @@ def beats_share(diff: Sequence[float] | np.ndarray, direction: int) -> float:
     """Share of seeds on which the scenario is strictly better than the baseline.
 
     `direction` is +1 when higher is better and -1 when lower is better; a tie is not a win.
+    A KPI with no better direction (0) has no winner.
     """
+    if direction == 0:
+        return math.nan
     d = np.asarray(diff, dtype=float)
     d = d[np.isfinite(d)]
     if d.size == 0:
@@ -72,10 +75,12 @@ def beats_share(diff: Sequence[float] | np.ndarray, direction: int) -> float:
 
 def verdict(lo: float, hi: float, direction: int) -> str:
     """`better`, `worse` or `unclear`: does the interval of the difference exclude zero, and which
-    way is better for this KPI."""
+    way is better for this KPI; `higher` or `lower` for a KPI with no better direction (0)."""
     if not (math.isfinite(lo) and math.isfinite(hi)) or lo <= 0.0 <= hi:
         return "unclear"
     up = lo > 0.0
+    if direction == 0:
+        return "higher" if up else "lower"
     return "better" if (up and direction > 0) or (not up and direction < 0) else "worse"
 
 
@@ -91,7 +96,7 @@ def compare_table(
 
     Args:
         runs: one row per run with columns `scenario`, `seed` and the KPIs.
-        kpis: the KPI columns to compare; each needs an entry in DIRECTION.
+        kpis: the KPI columns to compare: names of sim/kpis.py's registry.
         baseline: the scenario every other is compared with (its own rows have difference 0).
         conf: confidence level of the t intervals.
         order: the scenarios, in the order of the table (default: baseline first, then as found).
@@ -107,7 +112,7 @@ def compare_table(
     rows = []
     for scenario in names:
         for kpi in kpis:
-            direction = DIRECTION[kpi]
+            direction = REGISTRY[kpi].better
             pair = paired(runs, kpi, scenario, baseline)
             level = mean_ci(pair["scenario"], conf)
             base = mean_ci(pair["baseline"], conf)
@@ -121,8 +126,8 @@ def compare_table(
                 {
                     "scenario": scenario,
                     "kpi": kpi,
-                    "unit": UNITS.get(kpi, ""),
-                    "better_if": "higher" if direction > 0 else "lower",
+                    "unit": REGISTRY[kpi].unit,
+                    "better_if": REGISTRY[kpi].better_if,
                     "n_seeds": level.n,
                     "mean": level.mean,
                     "ci_low": level.lo,

@@ -1,0 +1,118 @@
+"""The organisation: its size, demand, operations and economics (`org.*`, configs/org/)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sim.config.errors import ASSUMPTION as A
+from sim.config.errors import param
+
+
+@dataclass
+class OrgConfig:
+    """The organisation: its size, demand, operations and economics (not a management lever)."""
+
+    name: str = field(default="call_centre", metadata={"doc": "label of the organisation preset"})
+    employees: int = param(
+        50, 1, 100_000, "people", A, "frontline headcount budget at staffing_level 1"
+    )
+    customers: int = param(50_000, 1, 5_000_000, "customers", A, "customers at the start")
+    teams: int = param(5, 1, 1_000, "teams", A, "teams the employees are split into")
+    contacts_per_customer_year: float = param(
+        10.0, 0.0, 365.0, "contacts / customer / year", A, "rate of new service needs"
+    )
+    open_hours: float = param(10.0, 1.0, 24.0, "hours / day", A, "hours the service is open")
+    productive_hours: float = param(
+        6.5, 0.5, 12.0, "hours / day", A, "hours an agent on duty spends handling contacts"
+    )
+    absence_rate: float = param(
+        0.12, 0.0, 0.9, "share of days", A, "baseline absence (leave, sickness, off-phone work)"
+    )
+    handle_minutes: float = param(
+        6.0, 0.1, 600.0, "minutes", A, "handle time of a fully skilled agent on a standard need"
+    )
+    complex_handle_factor: float = param(
+        1.6, 1.0, 10.0, "x", A, "how much longer a non-standard need takes"
+    )
+    target_wait_seconds: float = param(
+        20.0,
+        0.0,
+        3600.0,
+        "seconds",
+        "practitioner convention 80/20 (targets.md)",
+        "service-level threshold",
+    )
+    patience_seconds: float = param(
+        180.0,
+        1.0,
+        86_400.0,
+        "seconds",
+        "assumption; Brown et al. 2005 report patience of minutes",
+        "mean time a caller waits before abandoning (Erlang A)",
+    )
+    wage_annual: float = param(
+        36_000.0, 0.0, 1e7, "currency / FTE / year", A, "loaded wage of a frontline employee"
+    )
+    overtime_premium: float = param(
+        1.5, 1.0, 5.0, "x hourly wage", A, "pay multiplier for overtime hours"
+    )
+    overtime_max_share: float = param(
+        0.1,
+        0.0,
+        1.0,
+        "share of hours",
+        A,
+        "overtime the firm buys at most when the queue overflows",
+    )
+    recruiting_cost: float = param(
+        3_000.0,
+        0.0,
+        1e7,
+        "currency / hire",
+        "Global Call Centre Report 2007: replacing an agent costs 3-4 months of pay in all",
+        "advertising, selection and hiring of one agent",
+    )
+    trainer_cost: float = param(
+        2_000.0, 0.0, 1e7, "currency / hire", A, "trainer cost of onboarding one new hire"
+    )
+    revenue_per_customer_year: float = param(
+        360.0, 0.0, 1e9, "currency / customer / year", A, "mean revenue of one customer"
+    )
+    acquisition_cost: float = param(
+        150.0, 0.0, 1e9, "currency / customer", A, "marketing cost of one paid acquisition"
+    )
+    acquisition_rate: float = param(
+        0.145,
+        0.0,
+        10.0,
+        "customers / start customer / year",
+        A,
+        "paid acquisitions per year per start customer (sized to offset baseline churn)",
+    )
+    variable_cost_share: float = param(
+        0.72,
+        0.0,
+        1.0,
+        "share of revenue",
+        A,
+        "cost of the goods and services sold, outside service",
+    )
+    fte_hours_year: float = param(
+        1_650.0, 100.0, 5_000.0, "hours", A, "paid hours of one FTE a year (for the overtime rate)"
+    )
+    past_script_strictness: float = param(
+        0.8,
+        0.0,
+        1.0,
+        "0 = free, 1 = verbatim",
+        "assumption: the workforce has worked under the baseline script before day 0",
+        "script regime before the simulation starts (sets what staff know of deviating)",
+    )
+    programme_cost_per_employee_year: float = param(
+        1_000.0,
+        0.0,
+        1e7,
+        "currency / employee / year",
+        A,
+        "cost of a people programme at full intensity (feedback, leadership, development)",
+    )

@@ -1,0 +1,80 @@
+"""One simulation run (`SimConfig`): its sections, the checks of every value, and Hydra's schema.
+
+Hydra composes YAML values onto these dataclasses (registered in the ConfigStore under the
+`schema` group: `run` for sim-run, one per study command). `validate` then checks every value
+against its range and raises a `ConfigError` that names the key, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import DictConfig, OmegaConf
+
+from sim.config.behaviour import BehaviourConfig
+from sim.config.errors import ASSUMPTION as A
+from sim.config.errors import check_range, param
+from sim.config.journey import JourneyConfig, validate_journey
+from sim.config.management import ManagementConfig
+from sim.config.org import OrgConfig
+from sim.config.policy import PolicyConfig
+
+
+@dataclass
+class SimConfig:
+    """One simulation run."""
+
+    org: OrgConfig = field(default_factory=OrgConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    behaviour: BehaviourConfig = field(default_factory=BehaviourConfig)
+    management: ManagementConfig = field(default_factory=ManagementConfig)
+    journey: JourneyConfig = field(default_factory=JourneyConfig)
+    seed: int = param(0, 0, 2**32 - 1, "integer", "-", "random seed (same seed, same numbers)")
+    days: int = param(1095, 1, 36_500, "days", "-", "simulated days (default 3 years)")
+    survey_interval_days: int = param(91, 1, 3650, "days", A, "days between pulse surveys")
+    progress: bool = field(default=True, metadata={"doc": "show a progress bar over days"})
+
+
+def register_configs() -> None:
+    """Register the schemas: `schema: run` in config.yaml, `override schema: <command>` in each
+    study command's config (sim/config/studies.py adds the command's own settings node)."""
+    from sim.config.studies import STUDIES
+
+    store = ConfigStore.instance()
+    store.store(group="schema", name="run", node=SimConfig, package="_global_")
+    for study in STUDIES.values():
+        store.store(group="schema", name=study.name, node=study.config, package="_global_")
+
+
+def _ranges(node: Any, prefix: str = "") -> dict[str, tuple[Any, Any]]:
+    out: dict[str, tuple[Any, Any]] = {}
+    for f in fields(node):
+        key = f"{prefix}{f.name}"
+        default = f.default_factory() if f.default is MISSING else f.default
+        if is_dataclass(default):
+            out.update(_ranges(type(default), key + "."))
+        elif "range" in f.metadata:
+            out[key] = f.metadata["range"]
+    return out
+
+
+RANGES: dict[str, tuple[Any, Any]] = _ranges(SimConfig)
+
+
+def validate(cfg: DictConfig | SimConfig) -> None:
+    """Check every ranged value; raise ConfigError naming the first bad key."""
+    container = cfg if isinstance(cfg, DictConfig) else OmegaConf.structured(cfg)
+    for key, (lo, hi) in RANGES.items():
+        check_range(key, OmegaConf.select(container, key), lo, hi)
+    validate_journey(container.journey)
+
+
+def to_dataclass(cfg: DictConfig) -> SimConfig:
+    """Validate a composed DictConfig and turn it into the typed SimConfig the model takes
+    (a study command's own settings node is left out: `sim.study` reads it)."""
+    validate(cfg)
+    own = {f.name: cfg[f.name] for f in fields(SimConfig) if f.name in cfg}
+    merged = OmegaConf.merge(OmegaConf.structured(SimConfig), own)
+    return OmegaConf.to_object(merged)  # type: ignore[return-value]
