@@ -144,6 +144,8 @@ def run_plan(
     named.update({i.name: plan.apply(config, i.changes) for i in options})
     desc = f"{len(options)} interventions + baseline x {settings.replications} seeds"
     runs, journeys = _run_all(named, settings, desc, progress, config.seed)
+    # Which seeds a run belongs to, whether or not any intervention gains enough to be re-run.
+    runs, journeys = runs.assign(seed_set="ranking"), journeys.assign(seed_set="ranking")
     before_journey = plan.mean_journey(journeys, BASELINE)
     effects = plan.effects_table(runs, options, BASELINE, conf=settings.conf_level)
     ranked = plan.ranking(effects, settings.rank_by)
@@ -172,11 +174,11 @@ def run_plan(
         after = plan.ranking(top_effect, settings.rank_by)
         after_journey = plan.mean_journey(more_journeys, "top together")
         runs = pd.concat(
-            [runs.assign(seed_set="ranking"), more_runs.assign(seed_set="top together")],
+            [runs, more_runs.assign(seed_set="top together")],
             ignore_index=True,
         )
         journeys = pd.concat(
-            [journeys.assign(seed_set="ranking"), more_journeys.assign(seed_set="top together")],
+            [journeys, more_journeys.assign(seed_set="top together")],
             ignore_index=True,
         )
     runs.to_parquet(outdir / "runs.parquet", index=False)
