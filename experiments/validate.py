@@ -26,6 +26,23 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_BAD_INPUT)
 
 
+def refuse_overrides(parser: _Parser, argv: list[str]) -> None:
+    """sim-validate takes flags, not Hydra's `key=value`: name the command a setting belongs to
+    (`replications=5` is sim-compare's and sim-plan's) and what this command takes."""
+    from sim.study import owners
+
+    flags = ", ".join(
+        a for action in parser._actions for a in action.option_strings[-1:] if a != "--help"
+    )
+    for arg in argv:
+        if arg.startswith("-") or "=" not in arg:
+            continue
+        key = arg.split("=", 1)[0].lstrip("+~")
+        whose = owners(key.split(".")[-1]) or owners(key.split(".")[0])
+        of = f"a setting of {' and '.join(whose)}, " if whose else ""
+        parser.error(f"{arg} is {of}not an option of sim-validate: it takes {flags}")
+
+
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     from sim.validation import check_names
 
@@ -42,6 +59,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "--cache", type=Path, default=None, help="keep run outputs here to re-judge without runs"
     )
     p.add_argument("--list", action="store_true", help="list the checks and exit")
+    refuse_overrides(p, sys.argv[1:] if argv is None else argv)
     args = p.parse_args(argv)
     names = check_names()
     chosen = [n.strip() for n in args.checks.split(",") if n.strip()] or names

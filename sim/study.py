@@ -142,7 +142,7 @@ def read_command_line(study: Study, argv: Sequence[str]) -> list[str]:
             )
         elif head not in RUN_KEYS and head in study.setting_names:
             arg = f"{sign}{study.name}.{bare}={value}"
-        elif head not in RUN_KEYS and _owners(head):
+        elif head not in RUN_KEYS and owners(head):
             raise ConfigError(bare, value, _not_a_setting(study, head))
         out.append(arg)
     return out
@@ -154,13 +154,14 @@ def takes(study: Study) -> str:
     return f"{study.program} takes {names} as <setting>= or {study.name}.<setting>="
 
 
-def _owners(setting: str) -> list[str]:
+def owners(setting: str) -> list[str]:
+    """The study commands that have a setting of this name."""
     return [s.program for s in STUDIES.values() if setting in s.setting_names]
 
 
 def _not_a_setting(study: Study, setting: str) -> str:
-    owners = _owners(setting)
-    whose = f"a setting of {' and '.join(owners)}" if owners else "no command's setting"
+    programs = owners(setting)
+    whose = f"a setting of {' and '.join(programs)}" if programs else "no command's setting"
     return f"{setting} is {whose}, not of {study.program}; {takes(study)}"
 
 
@@ -195,9 +196,11 @@ def check_recipe(study: Study, name: str) -> None:
     if name in saved and study.name in saved[name]:
         return
     if name in saved:
-        owners = ", ".join(STUDIES[c].program for c in sorted(saved[name]))
+        programs = ", ".join(STUDIES[c].program for c in sorted(saved[name]))
         where = ", ".join(f"{c}.*" for c in sorted(saved[name]))
-        raise ConfigError("experiment", name, f"{name} is a recipe of {owners} ({where}); {offer}")
+        raise ConfigError(
+            "experiment", name, f"{name} is a recipe of {programs} ({where}); {offer}"
+        )
     if name in STUDIES:
         other = STUDIES[name]
         raise ConfigError(

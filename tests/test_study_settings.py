@@ -77,6 +77,12 @@ def test_recipes_belong_to_the_command_whose_settings_they_set():
         ("sim-plan", "units.size.employees=3", ["units.size.employees", "sim-units", "top"]),
         # The spelling before each command had its own node.
         ("sim-compare", "experiment.replications=3", ["experiment.replications", "recipe"]),
+        # sim-validate takes flags; a study's setting is named with the command it belongs to.
+        (
+            "sim-validate",
+            "replications=5",
+            ["replications=5", "sim-compare and sim-plan", "--quick"],
+        ),
         # A bad value of the command's own setting, found after Hydra made the run directory.
         ("sim-compare", "replications=0", ["compare.replications=0", "[1"]),
     ],
