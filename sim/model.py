@@ -115,7 +115,7 @@ class ServiceModel(mesa.Model):
 
     def _starting_workforce(self, role_seats: np.ndarray) -> EmployeeTable:
         """Seats by role, filled with people who have a history (tenure, skill, know-how of
-        deviating from the script under the regime before day 0)."""
+        deviating from the script) under the regime before day 0, the same in every scenario."""
         jn = self.journey
         staff = EmployeeTable.empty(int(role_seats.sum()))
         staff.role[:] = np.repeat(np.arange(jn.n_roles), role_seats)
@@ -134,7 +134,9 @@ class ServiceModel(mesa.Model):
             self.behaviour,
             veterans=True,
             past_freedom=past[staff.role],
-            training=self._role_training()[staff.role],
+            # They learned under the standard training before day 0: a scenario's training
+            # acts from day 1 (as its scripts do: `org.past_script_strictness`).
+            training=jn.training[staff.role],
         )
         return staff
 
