@@ -39,12 +39,13 @@ CHAIN = Section("The chain across units")
 
 
 def unit_settings() -> dict[str, Any]:
-    """configs/experiment/units.yaml: the levers and sizes of the units design."""
-    from omegaconf import OmegaConf
+    """sim-units' settings (sim.config.UnitsSettings, = configs/units.yaml): the levers and
+    sizes of the units design."""
+    from dataclasses import asdict
 
-    from sim.cli import CONFIG_DIR
+    from sim.config import UnitsSettings
 
-    return OmegaConf.to_container(OmegaConf.load(CONFIG_DIR / "experiment" / "units.yaml"))
+    return asdict(UnitsSettings())
 
 
 def sears_runs(size: Size) -> list[RunSpec]:
@@ -132,7 +133,7 @@ def sears_chain(size: Size, get: Get, pub: Published) -> Judgement:
     ]
     note = (
         f"{len(units)} units of {unit_settings()['size']['employees']} agents under levers drawn "
-        "from configs/experiment/units.yaml (the design and regressions of "
+        "from configs/units.yaml (the design and regressions of "
         "sim/analysis/chain.py, on the 0-100 POMP scale), periods of "
         f"{size.unit_period} days. Pass when Sears' slope lies in the interval; direction only "
         "when the slope is positive but misses it."
