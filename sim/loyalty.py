@@ -15,7 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from sim.config import BehaviourConfig, OrgConfig
+from sim.config import (
+    BehaviourConfig,
+    CustomerBehaviour,
+    OrgConfig,
+    WordOfMouthBehaviour,
+)
 from sim.population import CustomerTable
 from sim.streams import Streams, normal_from_uniform, poisson_from_uniform
 
@@ -155,7 +160,7 @@ def close_needs(table: CustomerTable, rows: np.ndarray) -> None:
 
 
 def drift_and_defect(
-    rng: np.random.Generator, table: CustomerTable, b: BehaviourConfig
+    rng: np.random.Generator, table: CustomerTable, b: CustomerBehaviour
 ) -> np.ndarray:
     """Memory fades toward the baseline, failures are forgotten slowly, some customers defect.
 
@@ -193,7 +198,7 @@ def word_of_mouth(
     table: CustomerTable,
     speakers_good: np.ndarray,
     speakers_bad: np.ndarray,
-    b: BehaviourConfig,
+    b: WordOfMouthBehaviour,
 ) -> WordOfMouth:
     """Delighted and angry customers talk; listeners are their ties or prospects. Each teller's
     tellings, and where each telling lands, are keyed by the teller (streams.py)."""

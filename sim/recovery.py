@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.config import BehaviourConfig, PolicyConfig
+from sim.config import PolicyConfig, RecoveryBehaviour
 from sim.population import CustomerTable
 from sim.streams import Streams
 
@@ -64,7 +64,7 @@ class RecoveryDay:
         return self.failures.spend_now + self.spend_late
 
 
-def empowerment(policy: PolicyConfig, b: BehaviourConfig) -> float:
+def empowerment(policy: PolicyConfig, b: RecoveryBehaviour) -> float:
     """0..1: how far the frontline can put a failure right (budget adequacy x authority)."""
     adequacy = policy.recovery_budget / (policy.recovery_budget + b.recovery_need_mean)
     return adequacy * (0.5 + 0.5 * policy.recovery_authority)
@@ -77,7 +77,7 @@ def fail_and_recover(
     customers: CustomerTable,
     day: int,
     policy: PolicyConfig,
-    b: BehaviourConfig,
+    b: RecoveryBehaviour,
     *,
     source: int = 0,
 ) -> Recoveries:
@@ -138,7 +138,7 @@ def recover(
     customers: CustomerTable,
     day: int,
     policy: PolicyConfig,
-    b: BehaviourConfig,
+    b: RecoveryBehaviour,
     streams: Streams,
 ) -> RecoveryDay:
     """Stage 5, failure and recovery: today's front-office failures (`failed_rows`, with the

@@ -12,11 +12,11 @@ normal. `policy.hold_standards` = 1 holds the standard (the norm is pulled back 
 
 from __future__ import annotations
 
-from sim.config import BehaviourConfig
+from sim.config import StandardsBehaviour
 
 
 def effort_today(
-    load_at_full_effort: float, capacity: float, norm: float, b: BehaviourConfig
+    load_at_full_effort: float, capacity: float, norm: float, b: StandardsBehaviour
 ) -> float:
     """Share of the standard time given today.
 
@@ -31,7 +31,7 @@ def effort_today(
     return float(min(relaxed, max(b.min_effort, keep_up)))
 
 
-def update_norm(norm: float, effort: float, hold: float, b: BehaviourConfig) -> float:
+def update_norm(norm: float, effort: float, hold: float, b: StandardsBehaviour) -> float:
     """The norm drifts toward today's effort, held at the standard by `hold`."""
     target = hold * 1.0 + (1.0 - hold) * effort
     return norm + (target - norm) / b.standard_drift_days
