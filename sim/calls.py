@@ -96,11 +96,10 @@ def answer_calls(
         abandoned.stage,
     )
     answered = contacts.subset(~gone)
-    agents = route(
-        on_duty, speed, answered, staff, journey, streams.keyed("routing", answered.customer)
-    )
+    u_route, u_wait = streams.keyed("answer", answered.customer, draws=2)
+    agents = route(on_duty, speed, answered, staff, journey, u_route)
     # Exponential waits around the day's Erlang A mean (inverse CDF of a keyed number).
-    waits = -np.log1p(-streams.keyed("waits", answered.customer)) * max(q.stats.mean_wait, 1e-9)
+    waits = -np.log1p(-u_wait) * max(q.stats.mean_wait, 1e-9)
     return Calls(
         answered=answered,
         abandoned=abandoned,

@@ -57,18 +57,18 @@ def todays_contacts(
     rng = streams.today("needs")
     new = customers.active & (
         rng.random(customers.size, dtype=np.float32)  # float32: half the bytes, same law
-        < customers.need_rate * demand_factor / 365.0
+        < customers.need_rate * (demand_factor / 365.0)
     )
     repeat = customers.active & (customers.retry_day == day)
     calling = np.flatnonzero(new | repeat)
     is_repeat = repeat[calling]
     # A caller's need is theirs whoever else calls today (draws keyed by customer row).
-    fresh_stage = journey.draw_stages(
-        streams.keyed("need_kind", calling, 0), customers.tenure[calling]
-    )
-    stage = np.where(is_repeat, customers.retry_stage[calling], fresh_stage)
-    fresh_complex = streams.keyed("need_kind", calling, 1) < journey.complex_share[fresh_stage]
-    is_complex = np.where(is_repeat, customers.retry_complex[calling], fresh_complex)
+    u_stage, u_complex = streams.keyed("need_kind", calling, draws=2)
+    fresh = ~is_repeat
+    stage = customers.retry_stage[calling]  # a repeat comes back at its stage
+    stage[fresh] = journey.draw_stages(u_stage[fresh], customers.tenure[calling[fresh]])
+    is_complex = customers.retry_complex[calling]
+    is_complex[fresh] = u_complex[fresh] < journey.complex_share[stage[fresh]]
     attempts = np.where(is_repeat, customers.attempts[calling], 0)
     customers.retry_day[calling[is_repeat]] = -1
     return Contacts(calling, is_complex, is_repeat, attempts, stage)

@@ -17,7 +17,7 @@ from sim import loyalty
 from sim.config import BehaviourConfig, PolicyConfig
 from sim.demand import Contacts
 from sim.population import CustomerTable, EmployeeTable
-from sim.streams import Streams
+from sim.streams import Streams, normal_from_uniform
 
 
 @dataclass(frozen=True)
@@ -92,10 +92,11 @@ def meet(
     is_complex = contacts.complex
     rushed = 1.0 - b.rush_resolution_loss * (1.0 - effort)  # less time, fewer fixes
     p_resolve = resolution_probability(skill, deviation, is_complex, policy, b) * rushed
-    who = contacts.customer  # each caller's luck is theirs, whoever else called today
-    resolved = streams.keyed("resolution", who) < p_resolve
+    # Each caller's luck is theirs, whoever else called today (keyed by customer row).
+    u_resolve, u_fail, u_rating = streams.keyed("encounter", contacts.customer, draws=3)
+    resolved = u_resolve < p_resolve
     p_fail = b.failure_rate * (2.0 - skill) * (1.0 + b.burnout_effect * stress) * failure_risk
-    failure = streams.keyed("failure", who) < np.clip(p_fail, 0.0, 1.0)
+    failure = u_fail < np.clip(p_fail, 0.0, 1.0)
     positivity = displayed_positivity(staff.engagement[agent], stress, occupancy, b)
     freedom = 1.0 - policy.script_strictness
     tailoring = is_complex * (
@@ -109,7 +110,7 @@ def meet(
         - b.wait_penalty_per_minute * wait_seconds / 60.0
         - b.repeat_penalty * contacts.attempts
         - customers.expectation[contacts.customer]
-        + 0.8 * streams.keyed_normal("experience", who)
+        + 0.8 * normal_from_uniform(u_rating)
     )
     return Outcomes(agent, resolved, failure, np.clip(experience, 0.0, 10.0), positivity)
 

@@ -7,7 +7,7 @@ months of pay in all, as the Global Call Centre Report (2007) found.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -50,7 +50,8 @@ class DayMoney:
         return self.revenue - self.costs
 
     def as_dict(self) -> dict[str, float]:
-        return {**asdict(self), "costs": self.costs, "profit": self.profit}
+        # Not dataclasses.asdict: it deep-copies, and this runs every day.
+        return {**self.__dict__, "costs": self.costs, "profit": self.profit}
 
 
 def programme_intensity(policy: PolicyConfig) -> float:

@@ -120,8 +120,16 @@ class Journey:
     def open_stages(self, tenure: np.ndarray) -> np.ndarray:
         """(n, S): which stages are open for customers of these tenures (days)."""
         t = tenure[:, None]
-        phase = np.where(self.cycle_days > 0, t % np.maximum(self.cycle_days, 1.0), t)
-        return (phase >= self.from_day) & (phase < self.until_day)
+        open_ = (t >= self.from_day) & (t < self.until_day)
+        for s in np.flatnonzero(self.cycle_days > 0).tolist():  # the few stages that repeat
+            open_[:, s] = self.open_at(s, tenure)
+        return open_
+
+    def open_at(self, stage: int, tenure: np.ndarray) -> np.ndarray:
+        """(n,): whether `stage` is open for customers of these tenures (`open_stages`' column)."""
+        cycle = self.cycle_days[stage]
+        phase = tenure % max(cycle, 1.0) if cycle > 0 else tenure
+        return (phase >= self.from_day[stage]) & (phase < self.until_day[stage])
 
     def draw_stages(self, u: np.ndarray, tenure: np.ndarray) -> np.ndarray:
         """The stage of each new need: among the stages open at the customer's tenure, in
@@ -259,7 +267,7 @@ def deliveries(
         # same law as a draw per eligible customer, at the cost of the few drawn).
         p = min(journey.deliveries_per_year[s] / 365.0, 1.0)
         drawn = live[rng.integers(0, live.size, int(rng.binomial(live.size, p)))]
-        got = drawn[journey.open_stages(tenure[drawn])[:, s]]
+        got = drawn[journey.open_at(s, tenure[drawn])]
         wrong = int(rng.binomial(got.size, float(np.clip(error_by_stage[s], 0.0, 1.0))))
         counts[:, s] = got.size, wrong
         if wrong:

@@ -143,8 +143,9 @@ def schedule_retries(
     """Unresolved needs come back in 1-3 days, until the customer gives up (a further drop)."""
     attempts = attempts + 1
     giving_up = attempts >= MAX_ATTEMPTS
-    back = (streams.keyed("retries", rows, 0) < b.retry_share) & ~giving_up
-    delay = 1 + (3.0 * streams.keyed("retries", rows[back], 1)).astype(np.int64)  # 1-3 days
+    u_back, u_delay = streams.keyed("retries", rows, draws=2)
+    back = (u_back < b.retry_share) & ~giving_up
+    delay = 1 + (3.0 * u_delay[back]).astype(np.int64)  # 1-3 days
     table.retry_day[rows[back]] = day + delay
     table.retry_complex[rows[back]] = is_complex[back]
     table.retry_stage[rows[back]] = 0 if stage is None else stage[back]
@@ -213,15 +214,15 @@ def word_of_mouth(
         src = np.repeat(speakers, count)
         nth = np.arange(src.size) - np.repeat(np.cumsum(count) - count, count)
         key = src.astype(np.int64) * MAX_TELLINGS + nth
-        to_customer = streams.keyed("word_of_mouth", key, draw + 1) < b.wom_to_customers
-        pick = (streams.keyed("word_of_mouth", key[to_customer], draw + 2) * k).astype(np.int64)
+        u_where, u_pick, u_won = streams.keyed("word_of_mouth", key, draw + 1, draws=3)
+        to_customer = u_where < b.wom_to_customers
+        pick = (u_pick[to_customer] * k).astype(np.int64)
         listeners = table.ties[src[to_customer], np.minimum(pick, k - 1)]
         listeners = listeners[table.active[listeners]]
         np.add.at(table.satisfaction, listeners, sign * b.wom_effect)
         tellings[sign], prospects[sign] = int(src.size), key[~to_customer]
         if sign > 0:  # a prospect told good things may become a customer
-            won = streams.keyed("word_of_mouth", prospects[sign], draw + 3)
-            referrals = int((won < b.referral_conversion).sum())
+            referrals = int((u_won[~to_customer] < b.referral_conversion).sum())
     return WordOfMouth(
         tellings[1.0], tellings[-1.0], referrals, prospects[-1.0].size * b.deterrence
     )
@@ -271,6 +272,6 @@ def customers_day(
     if new:
         # The k-th newcomer of the day is the same person in two scenarios.
         nth = np.arange(1, new + 1)
-        u = np.column_stack([streams.keyed("acquisition", nth, j) for j in range(CUSTOMER_DRAWS)])
+        u = streams.keyed("acquisition", nth, draws=CUSTOMER_DRAWS).T
         fill_customers(u, customers, joined, org, b, start=False)
     return CustomerDay(wom, leaving, joined, paid)

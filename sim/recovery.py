@@ -17,7 +17,7 @@ import numpy as np
 
 from sim.config import PolicyConfig, RecoveryBehaviour
 from sim.population import CustomerTable
-from sim.streams import Streams
+from sim.streams import Streams, normal_from_uniform
 
 
 @dataclass(frozen=True)
@@ -93,12 +93,13 @@ def fail_and_recover(
     customers.failures[rows] += 1.0
     customers.failures_ever[rows] += 1
     draw = 3 * source
-    heard = streams.keyed("recovery", rows, draw) < customers.complain[rows]
+    u_heard, u_need, u_spot = streams.keyed("recovery", rows, draw, draws=3)
+    heard = u_heard < customers.complain[rows]
     # Compensation that would put it right: lognormal, mean recovery_need_mean (assumption: sd 1).
-    need = b.recovery_need_mean * np.exp(-0.5 + streams.keyed_normal("recovery", rows, draw + 1))
+    need = b.recovery_need_mean * np.exp(-0.5 + normal_from_uniform(u_need))
     spend = np.minimum(need, policy.recovery_budget)
     adequacy = np.divide(spend, need, out=np.ones(n), where=need > 0)
-    on_spot = streams.keyed("recovery", rows, draw + 2) < policy.recovery_authority
+    on_spot = u_spot < policy.recovery_authority
     delay = np.where(on_spot, 0.0, policy.approval_days)
     quality = (
         (b.apology_floor + (1 - b.apology_floor) * adequacy)

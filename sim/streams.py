@@ -29,11 +29,8 @@ PURPOSES = (
     "absence",  # who is absent (one number per seat)
     "abandon",  # who gives up in the queue (per caller)
     "retries",  # whether and when an open need comes back (per customer)
-    "routing",  # which agent takes a contact
-    "waits",  # how long an answered caller waited
-    "resolution",  # whether a contact resolves the need (per caller)
-    "failure",  # whether a contact fails (per caller)
-    "experience",  # the noise of an encounter's rating (per caller)
+    "answer",  # which agent takes a contact, and how long the caller waited (per caller)
+    "encounter",  # resolution, failure and the noise of the rating (per caller)
     "recovery",  # complaint, compensation need and authority (per failure)
     "deliveries",  # back-office outputs and their errors
     "word_of_mouth",  # tellings, listeners, referrals
@@ -109,19 +106,32 @@ class Streams:
         return self._generators[purpose]
 
     def keyed(
-        self, purpose: str, keys: np.ndarray, draw: int = 0, *, daily: bool = True
+        self,
+        purpose: str,
+        keys: np.ndarray,
+        draw: int = 0,
+        *,
+        draws: int = 1,
+        daily: bool = True,
     ) -> np.ndarray:
         """Uniform [0, 1) numbers, one per key (e.g. customer rows), from (seed, purpose, day,
         draw, key) alone: the same customer gets the same number in any run with this seed,
         whoever else called. `draw` tells apart several numbers per key on one day. Before the
         first day, the numbers belong to the starting populations. With `daily=False` the day
         plays no part: for keys that name an event once and for all (the n-th person to hold a
-        seat), so that it draws the same in two runs even on different days."""
+        seat), so that it draws the same in two runs even on different days. With `draws` > 1,
+        the numbers of draws `draw`, ..., `draw + draws - 1` at once, as a (draws, n) array."""
         day = self._day + 1 if daily else 0
-        base = _splitmix_int(self._keys[purpose] ^ _splitmix_int(day << 8 | draw))
+        key = self._keys[purpose]
+        bases = [
+            _splitmix_int(key ^ _splitmix_int(day << 8 | d)) for d in range(draw, draw + draws)
+        ]
         bits = np.asarray(keys).astype(np.uint64)
         bits *= _MIX
-        bits += np.uint64(base)
+        if draws == 1:
+            bits += np.uint64(bases[0])
+        else:
+            bits = bits[None, :] + np.array(bases, np.uint64)[:, None]
         _splitmix(bits)
         bits >>= np.uint64(11)
         out = bits.astype(np.float64)

@@ -182,7 +182,7 @@ def fill_seats(
     70% recent hires (exponential, mean 2 years) and 30% long-timers (5-20 years), with age
     rising with tenure, so that the survey can show the over-50s with 10+ years (seed 002).
     """
-    u = [streams.keyed(purpose, keys, j, daily=False) for j in range(PERSON_DRAWS)]
+    u = streams.keyed(purpose, keys, draws=PERSON_DRAWS, daily=False)
     normal = [normal_from_uniform(x) for x in u[1:3]]
     staff.active[seats] = True
     staff.occupants[seats] += 1

@@ -55,7 +55,9 @@ def test_new_needs_arise_only_at_open_stages():
     stage = np.array(j.stages)
     new = stage[j.draw_stages(rng.random(5000), np.full(5000, 10.0))]  # 10 days in
     mid = stage[j.draw_stages(rng.random(5000), np.full(5000, 200.0))]  # mid contract year
-    late = stage[j.draw_stages(rng.random(5000), np.full(5000, 365.0 + 340.0))]  # second renewal window
+    late = stage[
+        j.draw_stages(rng.random(5000), np.full(5000, 365.0 + 340.0))
+    ]  # second renewal window
     assert "onboarding" in set(new) and "renewal" not in set(new)
     assert not {"onboarding", "renewal"} & set(mid)
     assert "renewal" in set(late) and "onboarding" not in set(late)
@@ -141,12 +143,19 @@ def test_back_office_with_poor_ex_raises_failures_and_lowers_cx_at_its_stage():
         good, "billing", "stage_failure_rate"
     )
     assert stage(poor, "billing", "stage_cx") < stage(good, "billing", "stage_cx")
-    # ... while a stage the billing office has no part in barely moves.
+    # ... while a stage the billing office has no part in barely moves. (Everyday service: the
+    # stage with most touchpoints, so that its mean is measured as finely as billing's;
+    # onboarding sees only ~2,000 ratings in the window, too few to tell 0.03 from noise.)
+    assert "everyday" not in model_stages_of(good[0][1], "billing_office")
     drop_billing = stage(good, "billing", "stage_cx") - stage(poor, "billing", "stage_cx")
-    drop_onboarding = abs(
-        stage(good, "onboarding", "stage_cx") - stage(poor, "onboarding", "stage_cx")
-    )
-    assert drop_billing > drop_onboarding
+    drop_everyday = abs(stage(good, "everyday", "stage_cx") - stage(poor, "everyday", "stage_cx"))
+    assert drop_billing > drop_everyday
+
+
+def model_stages_of(model: ServiceModel, role: str) -> list[str]:
+    """The stages a role works at, in a model's journey."""
+    jn = model.journey
+    return [s for i, s in enumerate(jn.stages) if jn.covers[jn.roles.index(role), i]]
 
 
 @pytest.mark.parametrize(
