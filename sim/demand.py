@@ -55,13 +55,14 @@ def todays_contacts(
     the open one. A new need belongs to one of the stages open at the customer's tenure, and is
     non-standard with that stage's probability. Changes: clears the callers' retry days."""
     rng = streams.today("needs")
-    new = customers.active & (
-        rng.random(customers.size, dtype=np.float32)  # float32: half the bytes, same law
-        < customers.need_rate * (demand_factor / 365.0)
+    # float32 draws: half the bytes, same law. Few full-table passes: this runs every day.
+    calls = rng.random(customers.size, dtype=np.float32) < customers.need_rate * (
+        demand_factor / 365.0
     )
-    repeat = customers.active & (customers.retry_day == day)
-    calling = np.flatnonzero(new | repeat)
-    is_repeat = repeat[calling]
+    calls |= customers.retry_day == day
+    calls &= customers.active
+    calling = np.flatnonzero(calls)
+    is_repeat = customers.retry_day[calling] == day
     # A caller's need is theirs whoever else calls today (draws keyed by customer row).
     u_stage, u_complex = streams.keyed("need_kind", calling, draws=2)
     fresh = ~is_repeat

@@ -179,7 +179,9 @@ def drift_and_defect(
     hazard += 7.0 * b.churn_satisfaction_slope
     np.exp(hazard, out=hazard)
     hazard *= b.churn_rate_annual / 365.0
-    hazard *= 1.0 + b.failure_memory_effect * table.failures
+    memory = np.multiply(table.failures, b.failure_memory_effect)
+    memory += 1.0
+    hazard *= memory
     return np.flatnonzero(act & (rng.random(table.size, dtype=np.float32) < hazard))
 
 
@@ -204,27 +206,33 @@ def word_of_mouth(
     """Delighted and angry customers talk; listeners are their ties or prospects. Each teller's
     tellings, and where each telling lands, are keyed by the teller (streams.py)."""
     k = table.ties.shape[1]
-    reach = {1.0: b.wom_positive_reach, -1.0: b.wom_positive_reach * b.wom_negative_ratio}
-    tellings, prospects, referrals = {}, {}, 0
-    for sign, speakers, draw in ((1.0, speakers_good, 0), (-1.0, speakers_bad, 4)):
-        count = np.minimum(
-            poisson_from_uniform(streams.keyed("word_of_mouth", speakers, draw), reach[sign]),
-            MAX_TELLINGS,
-        )
-        src = np.repeat(speakers, count)
-        nth = np.arange(src.size) - np.repeat(np.cumsum(count) - count, count)
-        key = src.astype(np.int64) * MAX_TELLINGS + nth
-        u_where, u_pick, u_won = streams.keyed("word_of_mouth", key, draw + 1, draws=3)
-        to_customer = u_where < b.wom_to_customers
-        pick = (u_pick[to_customer] * k).astype(np.int64)
-        listeners = table.ties[src[to_customer], np.minimum(pick, k - 1)]
-        listeners = listeners[table.active[listeners]]
-        np.add.at(table.satisfaction, listeners, sign * b.wom_effect)
-        tellings[sign], prospects[sign] = int(src.size), key[~to_customer]
-        if sign > 0:  # a prospect told good things may become a customer
-            referrals = int((u_won[~to_customer] < b.referral_conversion).sum())
+    speakers = np.concatenate((speakers_good, speakers_bad))
+    angry = np.repeat([False, True], [speakers_good.size, speakers_bad.size])
+    teller = speakers.astype(np.int64) * 2 + angry  # one customer may be both, for two reasons
+    u = streams.keyed("word_of_mouth", teller)
+    count = np.where(
+        angry,
+        poisson_from_uniform(u, b.wom_positive_reach * b.wom_negative_ratio),
+        poisson_from_uniform(u, b.wom_positive_reach),
+    )
+    count = np.minimum(count, MAX_TELLINGS)
+    src = np.repeat(speakers, count)
+    bad = np.repeat(angry, count)
+    nth = np.arange(src.size) - np.repeat(np.cumsum(count) - count, count)
+    key = np.repeat(teller, count) * MAX_TELLINGS + nth
+    u_where, u_pick, u_won = streams.keyed("word_of_mouth", key, 1, draws=3)
+    to_customer = u_where < b.wom_to_customers
+    pick = np.minimum((u_pick[to_customer] * k).astype(np.int64), k - 1)
+    listeners = table.ties[src[to_customer], pick]
+    alive = table.active[listeners]
+    effect = np.where(bad[to_customer], -b.wom_effect, b.wom_effect)
+    np.add.at(table.satisfaction, listeners[alive], effect[alive])
+    prospect = ~to_customer
+    n_bad = int(bad.sum())
+    # A prospect told good things may become a customer; bad things deter paid acquisitions.
+    referrals = int(((u_won < b.referral_conversion) & prospect & ~bad).sum())
     return WordOfMouth(
-        tellings[1.0], tellings[-1.0], referrals, prospects[-1.0].size * b.deterrence
+        src.size - n_bad, n_bad, referrals, int((prospect & bad).sum()) * b.deterrence
     )
 
 
