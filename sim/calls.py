@@ -78,7 +78,7 @@ def answer_calls(
     impatience = 1.0 / customers.patience[contacts.customer]
     mean_impatience = float(impatience.mean()) if contacts.count else 1.0
     p_ab = np.clip(q.stats.abandon_rate * impatience / max(mean_impatience, 1e-12), 0, 1)
-    gone = streams.keyed("abandon", contacts.customer) < p_ab
+    gone = streams.keyed("abandon", customers.luck[contacts.customer]) < p_ab
     if on_duty.size == 0:
         gone[:] = True
     abandoned = contacts.subset(gone)
@@ -96,7 +96,7 @@ def answer_calls(
         abandoned.stage,
     )
     answered = contacts.subset(~gone)
-    u_route, u_wait = streams.keyed("answer", answered.customer, draws=2)
+    u_route, u_wait = streams.keyed("answer", customers.luck[answered.customer], draws=2)
     agents = route(on_duty, speed, answered, staff, journey, u_route)
     # Exponential waits around the day's Erlang A mean (inverse CDF of a keyed number).
     waits = -np.log1p(-u_wait) * max(q.stats.mean_wait, 1e-9)

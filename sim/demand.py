@@ -64,7 +64,7 @@ def todays_contacts(
     calling = np.flatnonzero(calls)
     is_repeat = customers.retry_day[calling] == day
     # A caller's need is theirs whoever else calls today (draws keyed by customer row).
-    u_stage, u_complex = streams.keyed("need_kind", calling, draws=2)
+    u_stage, u_complex = streams.keyed("need_kind", customers.luck[calling], draws=2)
     fresh = ~is_repeat
     stage = customers.retry_stage[calling]  # a repeat comes back at its stage
     stage[fresh] = journey.draw_stages(u_stage[fresh], customers.tenure[calling[fresh]])

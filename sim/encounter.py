@@ -93,7 +93,8 @@ def meet(
     rushed = 1.0 - b.rush_resolution_loss * (1.0 - effort)  # less time, fewer fixes
     p_resolve = resolution_probability(skill, deviation, is_complex, policy, b) * rushed
     # Each caller's luck is theirs, whoever else called today (keyed by customer row).
-    u_resolve, u_fail, u_rating = streams.keyed("encounter", contacts.customer, draws=3)
+    luck = customers.luck[contacts.customer]
+    u_resolve, u_fail, u_rating = streams.keyed("encounter", luck, draws=3)
     resolved = u_resolve < p_resolve
     p_fail = b.failure_rate * (2.0 - skill) * (1.0 + b.burnout_effect * stress) * failure_risk
     failure = u_fail < np.clip(p_fail, 0.0, 1.0)

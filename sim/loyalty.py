@@ -27,6 +27,7 @@ from sim.streams import Streams, normal_from_uniform, poisson_from_uniform
 N_TIES = 4  # assumption: a few social ties each (Mesa brief)
 DELIGHT, ANGER = 9.0, 4.0  # assumption: experience that makes people talk
 MAX_ATTEMPTS = 3  # assumption: after three failed contacts a customer gives up on the need
+NEWCOMER_LUCK = 1 << 50  # newcomers' keys start here, above any starting row
 
 
 CUSTOMER_DRAWS = 8 + N_TIES  # uniform numbers that make up one newcomer
@@ -143,7 +144,7 @@ def schedule_retries(
     """Unresolved needs come back in 1-3 days, until the customer gives up (a further drop)."""
     attempts = attempts + 1
     giving_up = attempts >= MAX_ATTEMPTS
-    u_back, u_delay = streams.keyed("retries", rows, draws=2)
+    u_back, u_delay = streams.keyed("retries", table.luck[rows], draws=2)
     back = (u_back < b.retry_share) & ~giving_up
     delay = 1 + (3.0 * u_delay[back]).astype(np.int64)  # 1-3 days
     table.retry_day[rows[back]] = day + delay
@@ -208,7 +209,7 @@ def word_of_mouth(
     k = table.ties.shape[1]
     speakers = np.concatenate((speakers_good, speakers_bad))
     angry = np.repeat([False, True], [speakers_good.size, speakers_bad.size])
-    teller = speakers.astype(np.int64) * 2 + angry  # one customer may be both, for two reasons
+    teller = table.luck[speakers] * 2 + angry  # one customer may be both, for two reasons
     u = streams.keyed("word_of_mouth", teller)
     count = np.where(
         angry,
@@ -282,4 +283,6 @@ def customers_day(
         nth = np.arange(1, new + 1)
         u = streams.keyed("acquisition", nth, draws=CUSTOMER_DRAWS).T
         fill_customers(u, customers, joined, org, b, start=False)
+        # ... and keeps that luck in whatever row it sits (streams.py).
+        customers.luck[joined] = NEWCOMER_LUCK + (streams.day << 20) + nth
     return CustomerDay(wom, leaving, joined, paid)

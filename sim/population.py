@@ -114,6 +114,9 @@ class CustomerTable(_Table):
     recovery_spend_due: np.ndarray  # what that recovery will cost when paid
     ties: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int64))
     agent_id: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    # Who the customer is for the keyed draws (streams.py), whatever row they sit in: the row
+    # for starting customers, the day and order of arrival for newcomers.
+    luck: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     @classmethod
     def empty(cls, n: int, n_ties: int) -> CustomerTable:
@@ -140,6 +143,7 @@ class CustomerTable(_Table):
             recovery_spend_due=f(n),
             ties=f((n, n_ties), np.int64),
             agent_id=np.full(n, -1, np.int64),
+            luck=np.arange(n, dtype=np.int64),
         )
 
     def free_slots(self, count: int) -> np.ndarray:

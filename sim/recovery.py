@@ -93,7 +93,7 @@ def fail_and_recover(
     customers.failures[rows] += 1.0
     customers.failures_ever[rows] += 1
     draw = 3 * source
-    u_heard, u_need, u_spot = streams.keyed("recovery", rows, draw, draws=3)
+    u_heard, u_need, u_spot = streams.keyed("recovery", customers.luck[rows], draw, draws=3)
     heard = u_heard < customers.complain[rows]
     # Compensation that would put it right: lognormal, mean recovery_need_mean (assumption: sd 1).
     need = b.recovery_need_mean * np.exp(-0.5 + normal_from_uniform(u_need))

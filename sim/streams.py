@@ -89,6 +89,11 @@ class Streams:
             bg.advance(block << 64)
         return self._generators[purpose]
 
+    @property
+    def day(self) -> int:
+        """The day `today` serves (0-based; -1 before the first day)."""
+        return self._day
+
     def start(self, purpose: str) -> np.random.Generator:
         """The purpose's stream at its first block (for the starting populations)."""
         return self._at(purpose, 0)
