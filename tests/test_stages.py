@@ -14,10 +14,28 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import back_office, calls, demand, encounter, finance, journey, loyalty, queueing
-from sim import recovery, workforce
-from sim.config import JourneyConfig, Office, Provides, RoleConfig, SimConfig, StageConfig
-from sim.config import single_stage, validate_journey
+from sim import (
+    back_office,
+    calls,
+    demand,
+    encounter,
+    finance,
+    journey,
+    loyalty,
+    queueing,
+    recovery,
+    workforce,
+)
+from sim.config import (
+    JourneyConfig,
+    Office,
+    Provides,
+    RoleConfig,
+    SimConfig,
+    StageConfig,
+    single_stage,
+    validate_journey,
+)
 from sim.daily import Day, Observer, daily_row, journey_log
 from sim.demand import Contacts
 from sim.journey import MAX_ERROR_FACTOR, REFERENCE_SKILL, REFERENCE_STRESS, Journey
