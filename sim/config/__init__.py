@@ -19,6 +19,7 @@ from sim.config.behaviour import (
     WordOfMouthBehaviour,
     WorkforceBehaviour,
 )
+from sim.config.calibrate import CalibrateConfig, CalibrateSettings  # registers sim-calibrate
 from sim.config.errors import ASSUMPTION, ConfigError, check_range, param
 from sim.config.journey import (
     JourneyConfig,
@@ -56,6 +57,8 @@ __all__ = [
     "SECTIONS",
     "STUDIES",
     "BehaviourConfig",
+    "CalibrateConfig",
+    "CalibrateSettings",
     "CompareConfig",
     "CompareSettings",
     "ConfigError",

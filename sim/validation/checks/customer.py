@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.calibration import statistics
 from sim.outputs import summarise
 from sim.stats import Estimate, corr_ci, mean_ci, paired_ci
 from sim.validation import plots
@@ -107,7 +108,8 @@ def complaint_iceberg(size: Size, get: Get, pub: Published) -> Judgement:
     share = per_seed(
         get,
         org_runs(size),
-        lambda r: r["ts"].complaints.tail(365).sum() / r["ts"].failures.tail(365).sum(),
+        # One definition with sim-calibrate's target of the same name.
+        lambda r: statistics.value("complaint_share_heard", r["ts"].tail(365)),
     )
     est = mean_ci(share)
     note = (
