@@ -778,22 +778,23 @@ def _a_day(staff: EmployeeTable) -> Day:
     agents, answered = a([0, 1, 2, 0]), contacts.subset(took)  # stages 0, 0, 1, 1
     stats = queueing.QueueStats(0.4, 0.7, 0.2, 30.0, 0.85)  # p_wait, SL, abandon, wait, occ
     queue = queueing.DayQueue(2.0, 0.2, 0.9, 0.95, 400.0, 0.001, stats)
-    took_calls = calls.Calls(
-        answered, contacts.subset(~took), agents, a([10.0, 20, 30, 40]), 3, 1, 150.0, 2.5, queue
+    waits = a([10.0, 20, 30, 40])
+    took_calls = calls.Calls(  # 3 on duty, 1 retry after abandoning, patience 150, 2.5 h overtime
+        answered, contacts.subset(~took), agents, waits, 3, 1, 150.0, 2.5, queue
     )
     outcomes = encounter.Outcomes(
         agents, a([1, 0, 1, 1], bool), a([0, 1, 0, 0], bool), a([9.0, 3, 7, 8]), np.full(4, 0.5)
     )
     met = encounter.Encounters(
-        outcomes,
-        a([9.0, 0.5, 7, 8]),
-        a([2, 2]),
-        a([1.0, 2]),
-        a([1.0, 0]),
-        a([9.5, 15]),
-        1,
-        np.full(4, 7.0),
-        np.zeros(4, np.int32),
+        outcomes=outcomes,
+        rated=a([9.0, 0.5, 7, 8]),  # the failed contact loses the failure drop
+        stage_contacts=a([2, 2]),
+        stage_resolved=a([1.0, 2]),
+        stage_failures=a([1.0, 0]),
+        stage_rating_sum=a([9.5, 15]),
+        retries=1,
+        satisfaction_before=np.full(4, 7.0),
+        failures_before=np.zeros(4, np.int32),
     )
     front = recovery.Recoveries(a([1]), a([True]), a([False]), 0.0)  # heard, awaiting approval
     back = recovery.Recoveries(a([5, 6]), a([True, False]), a([True, False]), 12.0)
@@ -809,16 +810,18 @@ def _a_day(staff: EmployeeTable) -> Day:
     )
     at_work = a([1, 1, 1, 1, 0], bool)
     return Day(
-        DAY + 1,
-        roles_of(two_stage(), staff),
-        contacts,
-        took_calls,
-        met,
-        recovery.RecoveryDay(front, delivered_late=2, spend_late=30.0),
-        bills,
-        loyalty.CustomerDay(talk, left=a([7]), joined=a([8, 9]), paid_acquisitions=1),
-        workforce.WorkforceDay(drivers, at_work, 0.95, 0.3, quits=a([3]), hires=a([], int)),
-        finance.DayMoney(1000.0, 720.0, 300.0, 10.0, 0.0, 0.0, 5.0, 150.0, 42.0),
+        day=DAY + 1,
+        roles=roles_of(two_stage(), staff),
+        contacts=contacts,
+        calls=took_calls,
+        encounters=met,
+        recovery=recovery.RecoveryDay(front, delivered_late=2, spend_late=30.0),
+        back_office=bills,
+        customers=loyalty.CustomerDay(talk, left=a([7]), joined=a([8, 9]), paid_acquisitions=1),
+        workforce=workforce.WorkforceDay(drivers, at_work, 0.95, 0.3, a([3]), hires=a([], int)),
+        # revenue, cost of sales, wages, overtime, recruiting, training, programmes,
+        # marketing, recovery
+        money=finance.DayMoney(1000.0, 720.0, 300.0, 10.0, 0.0, 0.0, 5.0, 150.0, 42.0),
     )
 
 
