@@ -34,7 +34,7 @@ DESIGN_OVERRIDES = ("org", "scenario", "org.employees", "org.customers", "days",
 def check(settings: CalibrateSettings, base: SimConfig, cfg: DictConfig):
     """Check the targets, parameters and priors; compose every design's run config."""
     from sim.analysis.parallel import workers_setting
-    from sim.calibration import fit
+    from sim.calibration import fit, statistics
     from sim.calibration.settings import (
         Plan,
         check_name,
@@ -63,6 +63,11 @@ def check(settings: CalibrateSettings, base: SimConfig, cfg: DictConfig):
         )
         for t in found
     }
+    inline = [t for t in found if t.statistic not in statistics.NAMES]
+    if inline:  # an aggregation spec: its columns must be in the daily table
+        columns = statistics.daily_columns(configs[inline[0].design])
+        for t in inline:
+            statistics.check_columns(f"{t.id}.statistic", t.how, columns)
     workers = workers_setting(settings.workers, "calibrate.workers")
     plan = Plan(
         name=name,

@@ -9,6 +9,7 @@ what they measure.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -57,6 +58,8 @@ def aggregation(key: str, spec: Any) -> kpis.Aggregation:
     if needs_over and not isinstance(spec.get("over"), str):
         raise ConfigError(f"{key}.over", spec.get("over"), f"a daily column ({kind} needs one)")
     empty = spec.get("empty", math.nan)
+    if isinstance(empty, bool) or not isinstance(empty, int | float):
+        raise ConfigError(f"{key}.empty", empty, "a number (the value when `over` sums to 0)")
     return kpis.Aggregation(
         kind, spec["column"], spec.get("over", "") if needs_over else "", float(empty)
     )
@@ -84,7 +87,20 @@ def value(name: str, window: pd.DataFrame) -> float:
 
 
 def check_columns(key: str, how: kpis.Aggregation, columns: list[str]) -> None:
-    """Refuse an aggregation spec that reads a column the daily table does not have."""
+    """Refuse an aggregation spec that reads a column the daily table does not have.
+
+    Raises:
+        ConfigError: naming the key, the column and the table's columns.
+    """
     for column in how.columns:
         if column not in columns:
             raise ConfigError(key, column, f"a column of the daily table: {', '.join(columns)}")
+
+
+def daily_columns(config: Any) -> list[str]:
+    """The columns of the daily table a run of `config` writes (one simulated day)."""
+    from sim.model import ServiceModel
+
+    model = ServiceModel(dataclasses.replace(config, days=1, progress=False))
+    model.step()
+    return list(model.timeseries().columns)
