@@ -173,3 +173,35 @@ def test_calibration_recovers_two_known_parameters_and_resumes(tmp_path):
     preset = yaml.safe_load((outdir / "calibrated.yaml").read_text())
     assert preset["engagement_base"] == pytest.approx(best["behaviour.engagement_base"])
     assert (outdir / "fit.md").read_text().count("![") >= 3
+
+
+def test_trials_left_running_by_a_killed_run_are_failed_and_the_study_continues(tmp_path):
+    import optuna
+
+    target_file = write_targets(
+        tmp_path / "t.yaml",
+        [
+            {
+                "id": "wh",
+                "statistic": "work_happiness_mean",
+                "value": 7.0,
+                "sd": 0.1,
+                "source": "",
+                "role": "calibrate",
+            }
+        ],
+        {**TINY, "days": 30, "window": 30},
+    )
+    outdir = tmp_path / "run"
+    outdir.mkdir()
+    storage = f"sqlite:///{outdir / 'study.db'}"
+    killed = optuna.create_study(study_name="k", storage=storage, direction="minimize")
+    space = {"behaviour.engagement_base": optuna.distributions.FloatDistribution(2.0, 6.0)}
+    killed.tell(killed.ask(space), 5.0)  # finished before the kill
+    killed.ask(space)  # in flight when the process died
+    args = [f"target_set={target_file}", "name=k", "parameters=[behaviour.engagement_base]"]
+    result = calibrate(outdir, *args, "trials=2", "workers=1", "replications=1")
+    assert result.returncode == 0, result.stderr
+    states = [t.state.name for t in optuna.load_study(study_name="k", storage=storage).trials]
+    assert states == ["COMPLETE", "FAIL", "COMPLETE"]
+    assert len(pd.read_csv(outdir / "trials.csv")) == 2
