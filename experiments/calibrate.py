@@ -122,6 +122,7 @@ def show(result: dict, plan, outdir: Path) -> None:
     print(
         f"\n{result['trials']} trials; ensemble of {result['ensemble_size']} sets; "
         f"not identified: {', '.join(result['unidentified']) or 'none'}"
+        + (" (not judged below 3 sets)" if result["ensemble_size"] < 3 else "")
     )
     if "installed" in result:
         print(f"installed: {result['installed']} (sim-run behaviour={plan.preset})")

@@ -45,7 +45,8 @@ def parameter_table(ens: pd.DataFrame, plan: Plan) -> pd.DataFrame:
                 "q05": lo,
                 "q95": hi,
                 "sd_over_prior_sd": sd / p.sd,
-                "identified": sd / p.sd <= plan.unidentified_ratio,
+                # With fewer than 3 sets the spread says nothing: not judged.
+                "identified": (sd / p.sd <= plan.unidentified_ratio) if len(ens) >= 3 else "n/a",
             }
         )
     return pd.DataFrame(rows)
@@ -177,7 +178,7 @@ def write_outputs(
     pair = most_correlated(ens, plan)
     if pair is not None:
         plot_pair(ens, plan, pair, folder / "pair.png")
-    unidentified = params.loc[~params["identified"], "parameter"].tolist()
+    unidentified = params.loc[params["identified"].eq(False), "parameter"].tolist()
     designs = sorted({t.design.label for t in plan.targets})
     lines = [
         f"# Calibration {plan.name}",
@@ -199,7 +200,8 @@ def write_outputs(
         _md(params),
         "",
         "Not identified by these targets (ensemble sd / prior sd above "
-        f"{plan.unidentified_ratio:g}): {', '.join(unidentified) or 'none'}.",
+        f"{plan.unidentified_ratio:g}): {', '.join(unidentified) or 'none'}"
+        + (" (not judged: fewer than 3 sets in the ensemble)." if len(ens) < 3 else "."),
         "",
         "## Convergence: loss over trials",
         "",
