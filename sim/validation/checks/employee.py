@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.calibration import statistics
 from sim.stats import corr_ci, mean_ci, paired_ci
 from sim.validation import plots
 from sim.validation.checks.base import Get, Judgement, Published, Section
@@ -75,7 +76,9 @@ def market_orientation(size: Size, get: Get, pub: Published) -> Judgement:
     per = {}
     for level in size.levels:
         specs = [s for s in market_orientation_runs(size) if s.settings[0][1] == level]
-        wh = per_seed(get, specs, lambda r: r["ts"].work_happiness_mean.tail(365).mean())
+        wh = per_seed(  # one definition with sim-calibrate's work-happiness target
+            get, specs, lambda r: statistics.value("work_happiness_mean", r["ts"].tail(365))
+        )
         share = per_seed(
             get,
             specs,
