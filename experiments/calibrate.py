@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from hydra import compose
@@ -27,11 +28,14 @@ from sim import study
 from sim.cli import CONFIG_DIR, group_options
 from sim.config import STUDIES, CalibrateSettings, SimConfig, to_dataclass
 
+if TYPE_CHECKING:  # the plan's module imports nothing heavy, but keep start-up lean
+    from sim.calibration.settings import Plan
+
 # Keys a target's design sets: the user's overrides of these would clash with it.
 DESIGN_OVERRIDES = ("org", "scenario", "org.employees", "org.customers", "days", "progress")
 
 
-def check(settings: CalibrateSettings, base: SimConfig, cfg: DictConfig):
+def check(settings: CalibrateSettings, base: SimConfig, cfg: DictConfig) -> Plan:
     """Check the targets, parameters and priors; compose every design's run config."""
     from sim.analysis.parallel import workers_setting
     from sim.calibration import fit, statistics
@@ -94,7 +98,7 @@ def check(settings: CalibrateSettings, base: SimConfig, cfg: DictConfig):
     return plan
 
 
-def run(plan, _base: SimConfig, folder: Path) -> dict:
+def run(plan: Plan, _base: SimConfig, folder: Path) -> dict[str, Any]:
     """Run (or resume) the study, then write the outputs into `folder` (staging)."""
     from sim.calibration import fit, report
 
@@ -114,7 +118,7 @@ def run(plan, _base: SimConfig, folder: Path) -> dict:
     return shown
 
 
-def show(result: dict, plan, outdir: Path) -> None:
+def show(result: dict[str, Any], plan: Plan, outdir: Path) -> None:
     with pd.option_context("display.width", 140, "display.float_format", "{:.4g}".format):
         print(result["targets"].to_string(index=False))
         print()

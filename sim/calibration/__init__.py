@@ -7,6 +7,7 @@
     fit.py         the loss, the trial loop (Optuna TPE, ask/tell over the process pool,
                    SQLite storage: resumable) and the ensemble
     report.py      ensemble.parquet, calibrated.yaml and fit.md with its figures
+    synthetic.py   targets made by the model at a known vector (parameter recovery)
 
 Importing this package is cheap (no Optuna): sim/validation imports `statistics`.
 """
