@@ -463,6 +463,14 @@ def value(name: str, window: pd.DataFrame) -> float | int:
     return int(v) if kpi.integer else float(v)
 
 
+def aggregate(how: Aggregation, window: pd.DataFrame) -> float:
+    """An aggregation that is not (yet) a named KPI, over the days of `window`: how target
+    statistics of sim-calibrate reuse the registry's aggregators (one definition each)."""
+    if not len(window):
+        raise ValueError("no days to measure")
+    return float(AGGREGATORS[how.kind](_Window(window), window, how))
+
+
 def rolling(name: str, ts: pd.DataFrame, window: int) -> pd.Series:
     """The KPI `name` on each day over the trailing `window` days up to it (fewer at the start):
     day by day what `value` gives on `ts` up to that day's last `window` rows."""

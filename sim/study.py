@@ -1,4 +1,5 @@
-"""The protocol every study command shares (sim-compare, sim-plan, sim-sensitivity, sim-units).
+"""The protocol every study command shares (sim-compare, sim-plan, sim-sensitivity, sim-units,
+sim-calibrate).
 
 A study command is a thin program (experiments/*.py): it names its study (`STUDIES["units"]`),
 says how to check its settings beyond their types and ranges, how to run them into a folder and

@@ -77,8 +77,7 @@ def of(how: kpis.Aggregation, window: pd.DataFrame) -> float:
     missing = [c for c in how.columns if c not in window]
     if missing:
         raise KeyError(f"daily table has no column {missing[0]}")
-    reducer = kpis._Window(window)  # the registry's one-window reducer (sim/kpis.py)
-    return float(kpis.AGGREGATORS[how.kind](reducer, window, how))
+    return kpis.aggregate(how, window)  # the registry's aggregators (sim/kpis.py)
 
 
 def value(name: str, window: pd.DataFrame) -> float:
