@@ -5,8 +5,11 @@ wherever the scenario has not changed things (common random numbers; Law 2015, c
 stream shared by every stage, a lever that changes how many numbers one stage draws shifts every
 draw after it, and the two runs part on day 2. So a run's `numpy.random.SeedSequence` is spawned
 into one independent stream per *purpose* (needs, abandonment, resolution, churn, ...), and each
-purpose's stream restarts every day at its own block (day d starts 2**64 * (d + 1) draws into the
-stream, by PCG64's `advance`), so what a stage drew yesterday never shifts what it draws today.
+purpose's stream restarts every day at its own block, so what a stage drew yesterday never
+shifts what it draws today. The generator is PCG64DXSM and day d's block starts (d + 1) x JUMP
+draws into the stream, JUMP being (golden ratio - 1) x 2**128 as in numpy's `jumped`: blocks a
+power of two apart would share the low half of PCG64's state, and the draws at one position
+(one customer row, one seat) across days were then measurably not uniform.
 
 Within a day, draws over a whole table (a number per customer row, per seat) give row k the
 same number in both runs whatever the other rows do; `keyed` gives a number per *entity* (a
@@ -42,6 +45,7 @@ PURPOSES = (
 )
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
+JUMP = 0x9E3779B97F4A7C15F39CC0605CEDC835  # (golden ratio - 1) x 2**128, odd
 _UNIT = 1.0 / float(1 << 53)
 
 
@@ -71,7 +75,7 @@ class Streams:
 
     def __init__(self, seed: int) -> None:
         children = np.random.SeedSequence(seed).spawn(len(PURPOSES))
-        self._bits = {p: np.random.PCG64(c) for p, c in zip(PURPOSES, children, strict=True)}
+        self._bits = {p: np.random.PCG64DXSM(c) for p, c in zip(PURPOSES, children, strict=True)}
         self._origin = {p: bg.state for p, bg in self._bits.items()}
         self._generators = {p: np.random.Generator(bg) for p, bg in self._bits.items()}
         # 64-bit keys of the purposes for `keyed` (from the same children: no extra entropy).
@@ -86,7 +90,7 @@ class Streams:
         bg = self._bits[purpose]
         bg.state = self._origin[purpose]
         if block:
-            bg.advance(block << 64)
+            bg.advance(block * JUMP)
         return self._generators[purpose]
 
     @property

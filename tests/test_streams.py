@@ -247,3 +247,19 @@ def test_scenarios_with_one_seed_have_the_same_new_needs_on_day_one(baseline_and
     assert needs[0][0].size > 100
     for mine, theirs in zip(*needs, strict=True):
         np.testing.assert_array_equal(mine, theirs)
+
+
+def test_one_rows_draws_across_days_are_uniform_and_independent():
+    """The draws a full-table stage gives one row (one customer, one seat) day after day are a
+    sequence of their own: it must be uniform and serially independent. (Day blocks a power of
+    two apart in PCG64 failed this: the same row's numbers were not uniform.)"""
+    streams = Streams(3)
+    days, rows = 4000, 8
+    u = np.empty((days, rows))
+    for d in range(days):
+        streams.new_day(d)
+        u[d] = streams.today("quits").random(rows)
+    for row in range(rows):
+        x = u[:, row]
+        assert stats.kstest(x, "uniform").pvalue > 0.001
+        assert abs(np.corrcoef(x[:-1], x[1:])[0, 1]) < 4.0 / np.sqrt(days)
