@@ -162,16 +162,21 @@ def labels_from_hydra(cfg: DictConfig) -> dict[str, str]:
 
 @hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")
 def _run(cfg: DictConfig) -> dict:
+    from sim.ensemble import apply_to_run
     from sim.outputs import format_summary, is_complete
     from sim.runner import simulate
 
     quiet_libraries()
+    try:
+        drawn = apply_to_run(cfg)
+    except ConfigError as ex:
+        refuse(ex)
     config = checked_config(cfg)
     outdir = Path(HydraConfig.get().runtime.output_dir)
     if is_complete(outdir):
         print(f"{outdir}: already complete, skipped")
         return {}
-    labels = labels_from_hydra(cfg)
+    labels = {**labels_from_hydra(cfg), **drawn}
     summary = simulate(config, outdir, labels)
     print(f"\n{labels['org']} / {labels['scenario']} / seed {config.seed}: {config.days} days")
     print(format_summary(summary))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from sim.config import RANGES, ConfigError, check_range
 
@@ -71,3 +72,31 @@ def load_ensemble(path: str | Path) -> Ensemble:
     if weights.sum() <= 0:
         raise ConfigError("ensemble weight", float(weights.sum()), "weights summing to > 0")
     return Ensemble(table[keys].reset_index(drop=True), weights / weights.sum())
+
+
+def apply_to_run(cfg: DictConfig) -> dict[str, str]:
+    """sim-run: take `+uncertainty=parameters +ensemble=PATH` off the composed config, draw the
+    set from the run's seed, write its values into `cfg`; return labels recording the choice.
+
+    They are appended keys (`+`) because SimConfig, the run schema, is not this module's to
+    widen; removing them here keeps the validated SimConfig unchanged.
+
+    Raises:
+        ConfigError: an ensemble without `uncertainty=parameters` or vice versa, or a bad file.
+    """
+    with open_dict(cfg):
+        uncertainty = cfg.pop("uncertainty", "seeds")
+        path = cfg.pop("ensemble", None)
+    if uncertainty not in ("seeds", "parameters"):
+        raise ConfigError("uncertainty", uncertainty, "seeds or parameters")
+    if uncertainty == "seeds":
+        if path is not None:
+            raise ConfigError("ensemble", path, "only with uncertainty=parameters")
+        return {}
+    if path is None:
+        raise ConfigError("uncertainty", uncertainty, "parameters needs ensemble=PATH")
+    ensemble = load_ensemble(path)
+    index = ensemble.draw(int(cfg.seed), 1)[0]
+    for key, value in ensemble.overrides(index).items():
+        OmegaConf.update(cfg, key, value)
+    return {"ensemble": str(path), "parameter_set": str(index)}

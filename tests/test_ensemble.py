@@ -1,14 +1,17 @@
 """The parameter ensemble: loading, validation refusals and reproducible weighted draws."""
 
+import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import run_cli
 
 from sim.config import ConfigError
 from sim.ensemble import load_ensemble
 
 QUIT = "behaviour.quit_rate_annual"
+TINY = ["org.employees=4", "org.customers=1500", "days=40", "progress=false"]
 
 
 def write(tmp_path: Path, table: dict) -> Path:
@@ -53,3 +56,31 @@ def test_refuses_bad_ensembles(tmp_path: Path, table: dict, named: str) -> None:
 def test_refuses_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="missing.parquet"):
         load_ensemble(tmp_path / "missing.parquet")
+
+
+def test_sim_run_records_the_drawn_set(tmp_path: Path) -> None:
+    path = write(tmp_path, {"weight": [0.0, 1.0], QUIT: [0.1, 0.6]})
+    out = tmp_path / "run"
+    res = run_cli(
+        "sim-run", *TINY, "+uncertainty=parameters", f"+ensemble={path}", f"hydra.run.dir={out}"
+    )
+    assert res.returncode == 0, res.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["parameter_set"] == "1"
+    assert summary["ensemble"] == str(path)
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        (["+uncertainty=parameters"], "uncertainty"),
+        (["+ensemble=x.parquet"], "ensemble"),
+        (["+uncertainty=parameters", "+ensemble=missing.parquet"], "missing.parquet"),
+    ],
+)
+def test_sim_run_refuses_bad_ensemble_settings(tmp_path: Path, extra: list, named: str) -> None:
+    out = tmp_path / "run"
+    res = run_cli("sim-run", *TINY, *extra, f"hydra.run.dir={out}")
+    assert res.returncode == 2
+    assert named in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert not out.exists() or not any(out.iterdir())
