@@ -63,9 +63,14 @@ class Day:
     money: DayMoney
 
     @property
-    def upset(self) -> np.ndarray:
+    def unrepaired(self) -> np.ndarray:
         """Customer rows left with a failure not put right today (front or back office)."""
-        return np.union1d(self.recovery.failures.unrepaired, self.back_office.failures.unrepaired)
+        return unrepaired(self.recovery, self.back_office)
+
+
+def unrepaired(recovery: RecoveryDay, back_office: BackOffice) -> np.ndarray:
+    """Customer rows left with a failure not put right today, by the front or the back office."""
+    return np.union1d(recovery.failures.unrepaired, back_office.failures.unrepaired)
 
 
 class Observer:

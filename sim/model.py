@@ -43,7 +43,7 @@ from sim import (
 )
 from sim.agents import Customer, Employee, Manager
 from sim.config import SimConfig
-from sim.daily import Carry, Day, Observer, daily_row, journey_log
+from sim.daily import Carry, Day, Observer, daily_row, journey_log, unrepaired
 from sim.journey import Journey
 from sim.population import CustomerTable, EmployeeTable
 from sim.streams import Streams
@@ -270,11 +270,7 @@ class ServiceModel(mesa.Model):
                 customers=custs,
                 delighted=seen.customer[experience >= loyalty.DELIGHT],
                 upset=np.union1d(
-                    np.union1d(
-                        seen.customer[experience <= loyalty.ANGER],
-                        recovered.failures.unrepaired,
-                    ),
-                    outputs.failures.unrepaired,
+                    seen.customer[experience <= loyalty.ANGER], unrepaired(recovered, outputs)
                 ),
                 start_customers=self.start["customers"],
                 org=org,

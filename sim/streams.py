@@ -147,10 +147,6 @@ class Streams:
         out *= _UNIT
         return out
 
-    def keyed_normal(self, purpose: str, keys: np.ndarray, draw: int = 0) -> np.ndarray:
-        """Standard normal numbers, one per key (the inverse CDF of `keyed`)."""
-        return normal_from_uniform(self.keyed(purpose, keys, draw))
-
 
 def normal_from_uniform(u: np.ndarray) -> np.ndarray:
     """Standard normal numbers from uniform [0, 1) ones (inverse CDF; 0 is nudged off -inf)."""

@@ -137,7 +137,7 @@ def test_daily_row_reads_each_kpi_from_its_stage_result_and_changes_nothing():
         | dict(enps=100 * (2 - 1) / 3, nps=100 * (3 - 4) / 9, csat_mean=60 / 9)
     )
     assert {k: row[k] for k in expected} == pytest.approx(expected)
-    assert d.upset.tolist() == [1, 6]  # not put right today: the front's and the back's
+    assert d.unrepaired.tolist() == [1, 6]  # not put right today: the front's and the back's
 
 
 def test_journey_log_meets_ex_and_cx_per_stage_and_role():

@@ -14,7 +14,7 @@ from scipy import stats
 
 from sim.daily import Observer
 from sim.model import ServiceModel
-from sim.streams import PURPOSES, Streams
+from sim.streams import PURPOSES, Streams, normal_from_uniform
 from tests.conftest import SMALL, make_config
 
 # ---- the streams themselves -----------------------------------------------------------------
@@ -107,7 +107,7 @@ def test_keyed_uniforms_are_uniform_and_keyed_normals_normal():
     for u in (consecutive, sparse):
         assert ((u >= 0) & (u < 1)).all()
         assert stats.kstest(u, "uniform").pvalue > 0.001
-    z = streams.keyed_normal("encounter", np.arange(50_000))
+    z = normal_from_uniform(streams.keyed("encounter", np.arange(50_000)))
     assert np.isfinite(z).all()
     assert stats.kstest(z, "norm").pvalue > 0.001
     # Two draws of one key are unrelated numbers.

@@ -325,7 +325,7 @@ class WomProbe(Probe):
     def day(self, model: Any, day: Any) -> None:
         answered, exp = day.calls.answered, day.encounters.outcomes.experience
         good = answered.customer[exp >= DELIGHT]
-        bad = np.union1d(answered.customer[exp <= ANGER], day.upset)
+        bad = np.union1d(answered.customer[exp <= ANGER], day.unrepaired)
         wom = day.customers.word_of_mouth
         self.rows.append(
             {
