@@ -155,7 +155,7 @@ def resolve_parameters(
         hits = [k for k in known if fnmatch.fnmatchcase(k, str(pat))]
         if not hits:
             near = difflib.get_close_matches(str(pat), known, n=3)
-            hint = f"did you mean {', '.join(near)}?" if near else "see sim/config.py"
+            hint = f"did you mean {', '.join(near)}?" if near else "see sim/config/"
             raise ConfigError(
                 f"{where}.parameters", pat, f"policy.<lever> or behaviour.<name> keys; {hint}"
             )
@@ -164,7 +164,7 @@ def resolve_parameters(
     for key in flat:
         if key not in known:
             near = difflib.get_close_matches(key, known, n=3)
-            hint = f"did you mean {', '.join(near)}?" if near else "see sim/config.py"
+            hint = f"did you mean {', '.join(near)}?" if near else "see sim/config/"
             raise ConfigError(f"{where}.bounds.{key}", flat[key], f"a known parameter; {hint}")
     if not (isinstance(behaviour_span, int | float) and 0 < behaviour_span <= 10):
         raise ConfigError(f"{where}.behaviour_span", behaviour_span, "a share in (0, 10]")
