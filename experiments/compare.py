@@ -31,6 +31,7 @@ from omegaconf import DictConfig
 from sim import study
 from sim.cli import group_options, quiet_libraries
 from sim.config import STUDIES, CompareSettings, ConfigError, SimConfig, to_dataclass
+from sim.ensemble import StudyDraws, check_arms, study_draws
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class Settings:
     conf_level: float
     window_days: int
     kpis: tuple[str, ...]
+    draws: StudyDraws | None = None  # uncertainty=parameters: the set each seed runs
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,9 @@ def settings_from(exp: CompareSettings) -> Settings:
             "compare.scenarios", exp.scenarios, f"at least one preset besides {baseline}"
         )
     kpis = check_names("compare.kpis", exp.kpis)  # every KPI of the registry, as elsewhere
+    draws = study_draws(
+        "compare", exp.uncertainty, exp.ensemble, exp.seeds_per_set, exp.replications
+    )
     return Settings(
         scenarios=tuple(names),
         baseline=baseline,
@@ -88,6 +93,7 @@ def settings_from(exp: CompareSettings) -> Settings:
         conf_level=float(exp.conf_level),
         window_days=exp.window_days,
         kpis=kpis,
+        draws=draws,
     )
 
 
@@ -96,9 +102,10 @@ def check(exp: CompareSettings, base: SimConfig, cfg: DictConfig) -> Comparison:
     settings = settings_from(exp)
     hc = HydraConfig.get()
     names = [settings.baseline, *settings.scenarios]
-    return Comparison(
-        settings, scenario_configs(hc.job.config_name, list(hc.overrides.task), names)
-    )
+    configs = scenario_configs(hc.job.config_name, list(hc.overrides.task), names)
+    if settings.draws is not None:
+        check_arms(settings.draws, configs, "compare")
+    return Comparison(settings, configs)
 
 
 def scenario_configs(
@@ -143,10 +150,11 @@ def run_study(
     """Run every scenario x seed in parallel; write and return the comparison and economics."""
     from sim.analysis.economics import economics_table
     from sim.analysis.report import write_report
-    from sim.analysis.stats import compare_table
+    from sim.analysis.stats import by_replication, compare_table, variance_shares
 
     outdir.mkdir(parents=True, exist_ok=True)
     order = [settings.baseline, *settings.scenarios]
+    draws = settings.draws
     first = configs[settings.baseline].seed
     seeds = list(range(first, first + settings.replications))
     results = study.paired_runs(
@@ -157,13 +165,25 @@ def run_study(
         workers=settings.workers,
         desc=f"{len(order)} scenarios x {len(seeds)} seeds",
         progress=progress,
+        draws=draws,
     )
     runs = pd.DataFrame([r for r, _ in results])
     months = pd.concat([m for _, m in results], ignore_index=True)
+    if draws is not None:
+        for frame in (runs, months):
+            frame["parameter_set"] = frame["seed"].map(draws.set_of(seeds))
+            frame["replication_group"] = frame["seed"].map(draws.group_of(seeds))
     runs.to_parquet(outdir / "runs.parquet", index=False)
     months.to_parquet(outdir / "monthly.parquet", index=False)
     conf = settings.conf_level
+    shares = None
+    if draws is not None:
+        shares = variance_shares(runs, settings.kpis, baseline=settings.baseline, order=order)
+        runs = by_replication(runs, ["scenario"])
+        months = by_replication(months, ["scenario", "month"])
     table = compare_table(runs, settings.kpis, baseline=settings.baseline, conf=conf, order=order)
+    if shares is not None:
+        table = table.merge(shares, on=["scenario", "kpi"], how="left")
     econ = economics_table(runs, months, baseline=settings.baseline, conf=conf, order=order)
     table.to_csv(outdir / "comparison.csv", index=False)
     econ.to_csv(outdir / "economics.csv", index=False)
@@ -176,6 +196,11 @@ def run_study(
         "seeds": f"{seeds[0]}..{seeds[-1]}",
         "baseline": settings.baseline,
     }
+    if draws is not None:
+        context["parameters"] = (
+            f"{len(seeds) // draws.seeds_per_set} sets drawn from {Path(draws.path).name}, "
+            f"each on {draws.seeds_per_set} consecutive seeds (intervals over the sets)"
+        )
     write_report(
         outdir,
         table=table,

@@ -26,6 +26,7 @@ from omegaconf import DictConfig
 from sim import study
 from sim.cli import labels_from_hydra, quiet_libraries
 from sim.config import STUDIES, ConfigError, PlanSettings, SimConfig
+from sim.ensemble import StudyDraws, check_arms, study_draws
 
 BASELINE = "baseline"
 
@@ -43,6 +44,7 @@ class Settings:
     rank_by: str
     top: int
     org: str = ""  # the organisation preset's name, for the plan's heading
+    draws: StudyDraws | None = None  # uncertainty=parameters: the set each seed runs
 
 
 def _names(
@@ -81,6 +83,9 @@ def settings_from(exp: PlanSettings, config: SimConfig) -> Settings:
         window_days=exp.window_days,
         rank_by=exp.rank_by,
         top=exp.top,
+        draws=study_draws(
+            "plan", exp.uncertainty, exp.ensemble, exp.seeds_per_set, exp.replications
+        ),
     )
 
 
@@ -113,6 +118,7 @@ def _run_all(
     named: dict[str, SimConfig], settings: Settings, desc: str, progress: bool, first: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     seeds = [first + k for k in range(settings.replications)]
+    draws = settings.draws
     results = study.paired_runs(
         run_one,
         named,
@@ -121,10 +127,45 @@ def _run_all(
         workers=settings.workers,
         desc=desc,
         progress=progress,
+        draws=draws,
     )
     runs = pd.DataFrame([r for r, _ in results])
     journeys = pd.concat([j for _, j in results], ignore_index=True)
+    if draws is not None:
+        for frame in (runs, journeys):
+            frame["parameter_set"] = frame["seed"].map(draws.set_of(seeds))
+            frame["replication_group"] = frame["seed"].map(draws.group_of(seeds))
     return runs, journeys
+
+
+def _effects(
+    runs: pd.DataFrame, journeys: pd.DataFrame, options: list, settings: Settings
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Effects of every intervention and on every stage's CX; with a parameter ensemble, over
+    the replication groups (seeds that shared a set are not independent), and with the split of
+    each effect's spread into seed noise and parameter uncertainty."""
+    from sim.analysis import plan
+    from sim.analysis.stats import by_replication, variance_shares
+
+    conf = settings.conf_level
+    stage = journeys.drop_duplicates(["intervention", "seed", "stage"])
+    if settings.draws is None:
+        return (
+            plan.effects_table(runs, options, BASELINE, conf=conf),
+            plan.stage_cx_effects(stage, BASELINE, conf),
+        )
+    names = [i.name for i in options]
+    shares = variance_shares(
+        runs, plan.PLAN_KPIS, baseline=BASELINE, order=names, label="intervention"
+    )
+    stage = stage[["intervention", "seed", "stage", "stage_cx", "replication_group"]]
+    effects = plan.effects_table(
+        by_replication(runs, ["intervention"]), options, BASELINE, conf=conf
+    )
+    return (
+        effects.merge(shares, on=["intervention", "kpi"], how="left"),
+        plan.stage_cx_effects(by_replication(stage, ["intervention", "stage"]), BASELINE, conf),
+    )
 
 
 def run_plan(
@@ -142,14 +183,15 @@ def run_plan(
         raise ConfigError("experiment.levers", list(settings.levers), "levers that apply to a role")
     named = {BASELINE: plan.apply(config, {})}
     named.update({i.name: plan.apply(config, i.changes) for i in options})
+    if settings.draws is not None:
+        check_arms(settings.draws, named, "plan")
     desc = f"{len(options)} interventions + baseline x {settings.replications} seeds"
     runs, journeys = _run_all(named, settings, desc, progress, config.seed)
     # Which seeds a run belongs to, whether or not any intervention gains enough to be re-run.
     runs, journeys = runs.assign(seed_set="ranking"), journeys.assign(seed_set="ranking")
     before_journey = plan.mean_journey(journeys, BASELINE)
-    effects = plan.effects_table(runs, options, BASELINE, conf=settings.conf_level)
+    effects, stage_cx = _effects(runs, journeys, options, settings)
     ranked = plan.ranking(effects, settings.rank_by)
-    stage_cx = plan.stage_cx_effects(journeys, BASELINE, settings.conf_level)
     direction = plan.DIRECTION[settings.rank_by]
     good = ranked[direction * ranked[f"{settings.rank_by}_diff"] > 0]
     top = list(good["intervention"].head(settings.top))
@@ -165,11 +207,11 @@ def run_plan(
         more_runs, more_journeys = _run_all(
             together, settings, f"top {len(top)} together", progress, fresh
         )
-        top_effect = plan.effects_table(
+        top_effect, _ = _effects(
             more_runs,
+            more_journeys,
             [plan.Intervention("top together", "combined", "-", ())],
-            BASELINE,
-            conf=settings.conf_level,
+            settings,
         )
         after = plan.ranking(top_effect, settings.rank_by)
         after_journey = plan.mean_journey(more_journeys, "top together")
@@ -196,6 +238,8 @@ def run_plan(
         f"together on fresh seeds {seeds[-1] + 1}..{seeds[-1] + settings.replications}",
         "candidates": f"{len(options)} ({', '.join(settings.levers)})",
     }
+    if settings.draws is not None:
+        context["parameters"] = _parameter_note(effects, settings)
     plan.write_plan(
         outdir,
         ranked=ranked,
@@ -210,6 +254,26 @@ def run_plan(
         conf=settings.conf_level,
     )
     return ranked
+
+
+def _parameter_note(effects: pd.DataFrame, settings: Settings) -> str:
+    """The plan's line on parameter uncertainty: what was drawn, and how much of the spread of
+    the ranking KPI's effects it makes (the median over interventions)."""
+    draws = settings.draws
+    assert draws is not None
+    share = effects.loc[effects["kpi"] == settings.rank_by, "var_parameter_share"].dropna()
+    sets = settings.replications // draws.seeds_per_set
+    note = (
+        f"{sets} sets drawn from {Path(draws.path).name}, each on {draws.seeds_per_set} "
+        "consecutive seeds, the same in every intervention (intervals over the sets)"
+    )
+    if share.empty:
+        return note
+    return (
+        f"{note}; of the spread of the {settings.rank_by} effects between replications, "
+        f"{share.median():.0%} is parameter uncertainty and the rest seed noise (median over "
+        f"interventions, {share.min():.0%} to {share.max():.0%}; every KPI in effects.csv)"
+    )
 
 
 def show(ranked: pd.DataFrame, settings: Settings, outdir: Path) -> None:

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 LEVEL = 0.95
@@ -156,6 +157,39 @@ def pairing_width_ratio(a: Values, b: Values, level: float = LEVEL) -> float:
     return paired_ci(x, y, level).width / unpaired
 
 
+def variance_split(values: Values, groups: Values) -> tuple[float, float]:
+    """How much of the spread of `values` is between groups and how much within them:
+    (within share, between share), summing to 1; NaN with fewer than two groups or no group of
+    two.
+
+    The one-way random-effects ANOVA estimator (Searle, Casella & McCulloch 1992, *Variance
+    Components*, ch. 3): within = the pooled within-group mean square, between =
+    max(0, (MS_between - MS_within) / n0) with n0 the effective group size of an unbalanced
+    design. With groups = the parameter set a replication drew, within is seed noise and
+    between is parameter uncertainty (the law of total variance over the set).
+    """
+    x = np.asarray(values, float)
+    g = np.asarray(groups)
+    if x.shape != g.shape:
+        raise ValueError(f"values and groups differ in length: {x.size} vs {g.size}")
+    ok = np.isfinite(x)
+    frame = pd.DataFrame({"x": x[ok], "g": g[ok]})
+    sizes = frame.groupby("g")["x"].size()
+    k, n = sizes.size, int(sizes.sum())
+    if k < 2 or n <= k:
+        return NAN, NAN
+    means = frame.groupby("g")["x"].transform("mean")
+    ms_within = float(((frame["x"] - means) ** 2).sum()) / (n - k)
+    ms_between = float((sizes * (frame.groupby("g")["x"].mean() - frame["x"].mean()) ** 2).sum())
+    ms_between /= k - 1
+    n0 = (n - float((sizes**2).sum()) / n) / (k - 1)
+    between = max(0.0, (ms_between - ms_within) / n0)
+    total = between + ms_within
+    if not total > 0.0:
+        return NAN, NAN
+    return ms_within / total, between / total
+
+
 def corr_ci(x: Values, y: Values, level: float = LEVEL) -> Estimate:
     """Pearson r with Fisher's z interval (pairs with a NaN dropped; NaN below 4 pairs)."""
     x, y = np.asarray(x, float), np.asarray(y, float)
@@ -208,5 +242,6 @@ __all__ = [
     "proportion_ci",
     "ratio_ci",
     "t_interval",
+    "variance_split",
     "welch_ci",
 ]

@@ -32,7 +32,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -40,6 +40,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.cli import CONFIG_DIR, EXIT_BAD_INPUT, guarded, quiet_libraries, refuse
 from sim.config import STUDIES, ConfigError, SimConfig, Study, check_settings, to_dataclass
+
+if TYPE_CHECKING:
+    from sim.ensemble import StudyDraws
 
 RECIPES_DIR = CONFIG_DIR / "experiment"
 # Top-level names a study's settings may not shadow: a run's keys and the config groups.
@@ -273,16 +276,21 @@ def paired_runs[Result](
     workers: int,
     desc: str,
     progress: bool = True,
+    draws: StudyDraws | None = None,
 ) -> list[Result]:
     """Every arm on every seed (common random numbers), seed by seed, over the process pool:
-    `run_one((arm, config with that seed, window_days))` for each, in that order."""
+    `run_one((arm, config with that seed, window_days))` for each, in that order. With `draws`
+    (uncertainty=parameters) each seed's config also carries its drawn parameter set, the same
+    set in every arm."""
     from sim.analysis.parallel import parallel_map
 
-    tasks = [
-        (name, dataclasses.replace(config, seed=s), window_days)
-        for s in seeds
-        for name, config in arms.items()
-    ]
+    def on_seeds(config: SimConfig) -> list[SimConfig]:
+        if draws is None:
+            return [dataclasses.replace(config, seed=s) for s in seeds]
+        return draws.configs(config, seeds)
+
+    per_arm = {name: on_seeds(config) for name, config in arms.items()}
+    tasks = [(name, per_arm[name][i], window_days) for i in range(len(seeds)) for name in arms]
     return parallel_map(run_one, tasks, workers=workers, desc=desc, progress=progress)
 
 

@@ -119,3 +119,26 @@ def test_ratio_and_proportion_intervals():
     p = proportion_ci(5, 10)
     assert (p.lo, p.hi) == pytest.approx((0.2366, 0.7634), abs=1e-4)
     assert Estimate(0.5, 0.2, 0.8, 10).scaled(-2) == Estimate(-1.0, -1.6, -0.4, 10)
+
+
+def test_variance_split_matches_the_anova_estimator_by_hand() -> None:
+    # Three groups of two: group means 1, 4, 7 (grand mean 4), every within deviation +-1.
+    values = [0.0, 2.0, 3.0, 5.0, 6.0, 8.0]
+    groups = [0, 0, 1, 1, 2, 2]
+    ms_within = 6 * 1.0 / (6 - 3)  # = 2
+    ms_between = 2 * (9 + 0 + 9) / (3 - 1)  # = 18
+    between = (ms_between - ms_within) / 2  # n0 = 2 in a balanced design: 8
+    within_share, between_share = sim.stats.variance_split(values, groups)
+    assert within_share == pytest.approx(ms_within / (ms_within + between))  # 0.2
+    assert between_share == pytest.approx(0.8)
+
+
+def test_variance_split_recovers_known_components_and_needs_two_groups() -> None:
+    rng = np.random.default_rng(3)
+    groups = np.repeat(np.arange(400), 4)
+    values = rng.normal(0, 1.0, 400)[groups] + rng.normal(0, 2.0, groups.size)  # 1 vs 4
+    within, between = sim.stats.variance_split(values, groups)
+    assert within + between == pytest.approx(1.0)
+    assert between == pytest.approx(0.2, abs=0.05)
+    assert all(math.isnan(v) for v in sim.stats.variance_split([1.0, 2.0], [0, 0]))
+    assert all(math.isnan(v) for v in sim.stats.variance_split([1.0, 2.0], [0, 1]))

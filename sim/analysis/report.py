@@ -360,6 +360,44 @@ def pairing_lines(table: pd.DataFrame, kpis: Sequence[str]) -> list[str]:
     return out
 
 
+def uncertainty_lines(table: pd.DataFrame, kpis: Sequence[str]) -> list[str]:
+    """uncertainty=parameters: how much of the spread of each KPI's difference to the baseline
+    between replications is parameter uncertainty and how much seed noise, one line per KPI
+    (median over scenarios). Nothing when the comparison ran on seeds only."""
+    if "var_parameter_share" not in table:
+        return []
+    out = []
+    for kpi in kpis:
+        r = table.loc[table["kpi"] == kpi, "var_parameter_share"].astype(float)
+        r = r[np.isfinite(r)]
+        if r.empty:
+            continue
+        mid = float(r.median())
+        spread = f" ({r.min():.0%} to {r.max():.0%} over scenarios)" if r.size > 1 else ""
+        out.append(
+            f"- {label(kpi)}: {mid:.0%} parameter uncertainty, {1 - mid:.0%} seed noise{spread}"
+        )
+    return out
+
+
+def _uncertainty_section(table: pd.DataFrame, kpis: Sequence[str]) -> list[str]:
+    lines = uncertainty_lines(table, kpis)
+    if not lines:
+        return []
+    head = [
+        "## Seed noise and parameter uncertainty",
+        "",
+        "Each group of seeds ran one parameter set drawn (weighted) from the calibrated",
+        "ensemble, the same set in every scenario; the intervals above are over the groups.",
+        "Of the spread of each difference to the baseline between replications, the share",
+        "due to the parameters (between sets) and to the seeds' luck (within a set), from a",
+        "one-way random-effects ANOVA over the sets (var_parameter_share, var_seed_share in",
+        "comparison.csv). More seeds per set narrow only the seed part; more sets narrow both.",
+        "",
+    ]
+    return [*head, *lines, ""]
+
+
 def _pairing_section(table: pd.DataFrame, kpis: Sequence[str]) -> list[str]:
     lines = pairing_lines(table, kpis)
     if not lines:
@@ -459,6 +497,7 @@ def write_report(
         comparison_markdown(table[table["scenario"] != baseline], headline),
         "",
         *_pairing_section(table[table["scenario"] != baseline], headline + others),
+        *_uncertainty_section(table[table["scenario"] != baseline], headline + others),
         "## Trajectories",
         "",
         "![KPI trajectories](trajectories.png)",

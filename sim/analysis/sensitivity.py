@@ -24,7 +24,6 @@ index near the noise floor is not distinguishable from chance.
 
 from __future__ import annotations
 
-import copy
 import difflib
 import fnmatch
 import math
@@ -47,7 +46,7 @@ from SALib.sample import morris as morris_sample  # noqa: E402
 from SALib.sample import sobol as sobol_sample  # noqa: E402
 
 from sim.analysis.parallel import parallel_map, workers_setting  # noqa: E402
-from sim.config import RANGES, ConfigError, SimConfig, validate  # noqa: E402
+from sim.config import RANGES, ConfigError, SimConfig, with_values  # noqa: E402
 from sim.kpis import REGISTRY, check_names  # noqa: E402
 
 METHODS = ("morris", "sobol")
@@ -89,23 +88,6 @@ def _get(base: SimConfig, key: str) -> Any:
     for part in key.split("."):
         node = getattr(node, part)
     return node
-
-
-def with_values(base: SimConfig, values: dict[str, float], *, seed: int | None = None) -> SimConfig:
-    """A copy of `base` with dotted keys set (integers rounded), validated against the schema."""
-    config = copy.deepcopy(base)
-    for key, value in values.items():
-        *path, name = key.split(".")
-        node: Any = config
-        for part in path:
-            node = getattr(node, part)
-        current = getattr(node, name)
-        is_int = isinstance(current, int) and not isinstance(current, bool)
-        setattr(node, name, round(float(value)) if is_int else float(value))
-    if seed is not None:
-        config.seed = int(seed)
-    validate(config)
-    return config
 
 
 def _flatten(node: Any, prefix: str = "") -> dict[str, Any]:

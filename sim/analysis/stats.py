@@ -23,7 +23,7 @@ from sim.kpis import REGISTRY, directions, units
 # The intervals themselves live in sim/stats.py; mean_ci and t_interval are re-exported for the
 # studies that read them from here (sim/analysis/economics.py, plan.py).
 from sim.stats import mean_ci as mean_ci
-from sim.stats import pairing_width_ratio
+from sim.stats import pairing_width_ratio, variance_split
 from sim.stats import t_interval as t_interval
 
 # Which way is better, per KPI with a better direction (sim/kpis.py): +1 higher, -1 lower.
@@ -147,6 +147,57 @@ def compare_table(
                     "verdict": "reference"
                     if scenario == baseline
                     else verdict(diff.lo, diff.hi, direction),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def by_replication(frame: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    """Seeds that shared a drawn parameter set (uncertainty=parameters) averaged into their
+    `replication_group`, which then stands in the `seed` column: the groups, not the seeds, are
+    the independent replications, so every interval and pairing downstream is over them.
+
+    Args:
+        frame: one row per run (or run and `keys`), with `seed` and `replication_group`.
+        keys: the columns that identify a row besides the seed (e.g. `scenario`, `month`).
+    """
+    numeric = [
+        c
+        for c in frame.select_dtypes("number").columns
+        if c not in (*keys, "seed", "replication_group", "parameter_set")
+    ]
+    grouped = frame.groupby([*keys, "replication_group"], sort=True)[numeric].mean()
+    return grouped.reset_index().rename(columns={"replication_group": "seed"})
+
+
+def variance_shares(
+    runs: pd.DataFrame,
+    kpis: Sequence[str],
+    *,
+    baseline: str,
+    order: Sequence[str],
+    label: str = "scenario",
+) -> pd.DataFrame:
+    """How much of the spread between replications is seed noise and how much parameter
+    uncertainty, per scenario and KPI (sim.stats.variance_split over the drawn sets): of the
+    difference to the baseline for a scenario, of the level for the baseline itself.
+
+    Args:
+        runs: one row per run with `label` (the arm), `seed`, `parameter_set` and the KPIs.
+    """
+    sets = runs[runs[label] == baseline].set_index("seed")["parameter_set"]
+    rows = []
+    for scenario in order:
+        for kpi in kpis:
+            pair = paired(runs, kpi, scenario, baseline, label=label)
+            spread = pair["baseline"] if scenario == baseline else pair["diff"]
+            within, between = variance_split(spread, sets.reindex(pair.index))
+            rows.append(
+                {
+                    label: scenario,
+                    "kpi": kpi,
+                    "var_seed_share": within,
+                    "var_parameter_share": between,
                 }
             )
     return pd.DataFrame(rows)

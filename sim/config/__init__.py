@@ -34,7 +34,15 @@ from sim.config.journey import (
 from sim.config.management import ManagementConfig, ManagementRule
 from sim.config.org import OrgConfig
 from sim.config.policy import PolicyConfig
-from sim.config.run import RANGES, SimConfig, register_configs, to_dataclass, validate
+from sim.config.run import (
+    RANGES,
+    RunCommand,
+    SimConfig,
+    register_configs,
+    to_dataclass,
+    validate,
+    with_values,
+)
 from sim.config.studies import (
     STUDIES,
     CompareConfig,
@@ -78,6 +86,7 @@ __all__ = [
     "RoleConfig",
     "SensitivityConfig",
     "SensitivitySettings",
+    "RunCommand",
     "SimConfig",
     "Span",
     "StageConfig",
@@ -96,5 +105,6 @@ __all__ = [
     "single_stage",
     "to_dataclass",
     "validate",
+    "with_values",
     "validate_journey",
 ]

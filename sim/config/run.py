@@ -7,6 +7,7 @@ against its range and raises a `ConfigError` that names the key, the value and w
 
 from __future__ import annotations
 
+import copy
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from typing import Any
 
@@ -37,13 +38,30 @@ class SimConfig:
     progress: bool = field(default=True, metadata={"doc": "show a progress bar over days"})
 
 
+@dataclass
+class RunCommand(SimConfig):
+    """sim-run's schema: one run, and where its behaviour parameters come from.
+
+    `uncertainty` and `ensemble` are the command's, not the model's: sim/ensemble.py draws the
+    parameter set and removes both before the run is validated as a `SimConfig`.
+    """
+
+    uncertainty: str = field(
+        default="seeds",
+        metadata={"doc": "seeds (the config's parameters) | parameters (a set from `ensemble`)"},
+    )
+    ensemble: str | None = field(
+        default=None, metadata={"doc": "ensemble.parquet of sim-calibrate (uncertainty=parameters)"}
+    )
+
+
 def register_configs() -> None:
     """Register the schemas: `schema: run` in config.yaml, `override schema: <command>` in each
     study command's config (sim/config/studies.py adds the command's own settings node)."""
     from sim.config.studies import STUDIES
 
     store = ConfigStore.instance()
-    store.store(group="schema", name="run", node=SimConfig, package="_global_")
+    store.store(group="schema", name="run", node=RunCommand, package="_global_")
     for study in STUDIES.values():
         store.store(group="schema", name=study.name, node=study.config, package="_global_")
 
@@ -78,3 +96,24 @@ def to_dataclass(cfg: DictConfig) -> SimConfig:
     own = {f.name: cfg[f.name] for f in fields(SimConfig) if f.name in cfg}
     merged = OmegaConf.merge(OmegaConf.structured(SimConfig), own)
     return OmegaConf.to_object(merged)  # type: ignore[return-value]
+
+
+def with_values(base: SimConfig, values: dict[str, float], *, seed: int | None = None) -> SimConfig:
+    """A copy of `base` with dotted keys set (integers rounded), validated against the schema.
+
+    Raises:
+        ConfigError: a value outside its key's range.
+    """
+    config = copy.deepcopy(base)
+    for key, value in values.items():
+        *path, name = key.split(".")
+        node: Any = config
+        for part in path:
+            node = getattr(node, part)
+        current = getattr(node, name)
+        is_int = isinstance(current, int) and not isinstance(current, bool)
+        setattr(node, name, round(float(value)) if is_int else float(value))
+    if seed is not None:
+        config.seed = int(seed)
+    validate(config)
+    return config

@@ -35,6 +35,17 @@ def _doc(text: str) -> dict[str, str]:
     return {"doc": text}
 
 
+# Parameter uncertainty (sim-compare, sim-plan): a calibrated ensemble instead of one point.
+UNCERTAINTY = _doc("seeds (the config's parameters) | parameters (sets drawn from `ensemble`)")
+ENSEMBLE = _doc("sim-calibrate's ensemble.parquet; needs uncertainty=parameters")
+SEEDS_PER_SET = (
+    "seeds",
+    "-",
+    "uncertainty=parameters: consecutive seeds that share one drawn set (>= 2 separates seed "
+    "noise from parameter uncertainty); replications must be a multiple of it",
+)
+
+
 @dataclass
 class CompareSettings:
     """sim-compare: every scenario against the baseline over paired seeds (configs/compare.yaml)."""
@@ -48,6 +59,9 @@ class CompareSettings:
     workers: int | None = field(default=None, metadata=WORKERS)
     conf_level: float = param(0.95, 0.5, 0.999, *CONF)
     window_days: int = param(365, 1, 36_500, *WINDOW)
+    uncertainty: str = field(default="seeds", metadata=UNCERTAINTY)
+    ensemble: str | None = field(default=None, metadata=ENSEMBLE)
+    seeds_per_set: int = param(2, 1, 100_000, *SEEDS_PER_SET)
     kpis: list[str] = field(
         default_factory=lambda: [
             "profit",
@@ -96,6 +110,9 @@ class PlanSettings:
         default="profit", metadata=_doc("profit | nps | csat_mean | customer_churn_annual")
     )
     top: int = param(3, 0, 1_000, "interventions", "-", "the best few run together as 'after'")
+    uncertainty: str = field(default="seeds", metadata=UNCERTAINTY)
+    ensemble: str | None = field(default=None, metadata=ENSEMBLE)
+    seeds_per_set: int = param(2, 1, 100_000, *SEEDS_PER_SET)
 
 
 @dataclass
