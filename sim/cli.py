@@ -16,6 +16,7 @@ from typing import NoReturn
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException, MissingConfigException
+from hydra.types import RunMode
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
@@ -23,6 +24,7 @@ from sim.config import ConfigError, SimConfig, register_configs, to_dataclass
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, the shell's convention for Ctrl+C
 HYDRA_RECORD = {"config.yaml", "hydra.yaml", "overrides.yaml"}  # what Hydra writes in .hydra/
 
 register_configs()
@@ -129,9 +131,17 @@ def checked_config(cfg: DictConfig) -> SimConfig:
 def guarded(entry: Callable[[], object], schema: type = SimConfig) -> None:
     """Run a Hydra entry point; config errors exit 2 with one line, never a traceback.
     `schema` is the dataclass of the config the entry point composes (for naming keys)."""
+    from sim.analysis.parallel import Interrupted
+
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let Hydra re-raise so we can word the message
     try:
         entry()
+    except Interrupted as ex:  # Ctrl+C or SIGTERM during a study's runs: the workers are gone
+        print(f"{ex}; {kept_after_interrupt(ex.hydra_config)}", file=sys.stderr)
+        sys.exit(ex.code)
+    except KeyboardInterrupt:  # outside a study's runs (sim-run, start-up): no count to give
+        print("interrupted", file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)
     except (ConfigError, HydraException, OmegaConfBaseException) as ex:
         print(f"error: {one_line_error(ex, schema)}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
@@ -146,6 +156,31 @@ def guarded(entry: Callable[[], object], schema: type = SimConfig) -> None:
             raise
         print(f"error: {ex}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
+
+
+def kept_after_interrupt(job_config: DictConfig | None) -> str:
+    """What a study stopped during its runs leaves behind, read from its run directory rather
+    than assumed. `job_config` is the Hydra job's config as it was when the runs stopped (Hydra
+    resets it while the interrupt unwinds). A study writes its results only when it finishes
+    (sim/study.py), so an interrupted one leaves just Hydra's record, which is removed like a
+    refused run's; sim-calibrate keeps its finished trials; a sweep keeps its finished jobs."""
+    if job_config is None:
+        return "nothing written"
+    hc = job_config.hydra
+    if hc.mode == RunMode.MULTIRUN:
+        return f"finished jobs are kept in {hc.sweep.dir}"
+    instance = HydraConfig.instance()
+    current, instance.cfg = instance.cfg, job_config
+    try:
+        discard_unused_run_dir()
+    finally:
+        instance.cfg = current
+    outdir = Path(hc.runtime.output_dir)
+    if not outdir.is_dir():
+        return "nothing written"
+    ours = {str(hc.output_subdir), f"{hc.job.name}.log"}
+    kept = sorted(p.name for p in outdir.iterdir() if p.name not in ours)
+    return f"kept in {outdir}: {', '.join(kept)}" if kept else "nothing written"
 
 
 def quiet_libraries() -> None:
