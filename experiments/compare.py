@@ -125,7 +125,7 @@ def scenario_configs(
 
 def run_one(task: tuple[str, SimConfig, int]) -> tuple[dict[str, Any], pd.DataFrame]:
     """One run: its summary KPIs and spend totals, and its monthly table."""
-    from sim.analysis.economics import monthly, spend_totals
+    from sim.analysis.economics import customer_base, monthly, spend_totals
     from sim.outputs import summarise
     from sim.runner import run_model
 
@@ -137,6 +137,7 @@ def run_one(task: tuple[str, SimConfig, int]) -> tuple[dict[str, Any], pd.DataFr
         "seed": config.seed,
         **summarise(ts, window=window),
         **spend_totals(ts, window=window),
+        **customer_base(ts, window=window),
     }
     months = monthly(ts)
     months.insert(0, "seed", config.seed)
@@ -149,6 +150,7 @@ def run_study(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run every scenario x seed in parallel; write and return the comparison and economics."""
     from sim.analysis.economics import economics_table
+    from sim.analysis.reading import scenario_changes
     from sim.analysis.report import write_report
     from sim.analysis.stats import by_replication, compare_table, variance_shares
 
@@ -190,7 +192,7 @@ def run_study(
     base = configs[settings.baseline]
     context = {
         "organisation": f"{base.org.name} ({base.org.employees} employees, "
-        f"{base.org.customers:,} customers)",
+        f"{base.org.customers:,} {base.org.customers_called})",
         "horizon": f"{base.days} days",
         "window": f"last {min(settings.window_days, base.days)} days of each run",
         "seeds": f"{seeds[0]}..{seeds[-1]}",
@@ -210,6 +212,9 @@ def run_study(
         order=order,
         conf=conf,
         context=context,
+        changes={n: scenario_changes(base, configs[n]) for n in settings.scenarios},
+        currency=base.org.currency,
+        customers=base.org.customers_called,
     )
     return table, econ
 
@@ -231,7 +236,10 @@ def console_table(table: pd.DataFrame, kpis: tuple[str, ...]) -> str:
                 f"{fmt(r.diff_ci_high, r.kpi, signed=True)}]"
                 for r in d.itertuples()
             ],
-            "beats": [f"{v:.0%}" if math.isfinite(v) else "n/a" for v in d["beats_baseline_share"]],
+            "beats": [
+                f"{round(v * n)}/{n}" if math.isfinite(v) else "n/a"
+                for v, n in zip(d["beats_baseline_share"], d["n_seeds"], strict=True)
+            ],
             "verdict": d["verdict"],
         }
     )

@@ -243,6 +243,13 @@ def test_compare_end_to_end_writes_paired_comparison_economics_and_report(tmp_pa
         assert got[k] == pytest.approx(expect[k], rel=1e-12), k
     report = (tmp_path / "report.md").read_text()
     assert "## What the numbers say" in report and "**cost_cutting**" in report
+    # What a board needs around the verdicts: the levers in words, the seed count, the caveat,
+    # the customer base at the end of the horizon, the currency.
+    assert "(`policy.staffing_level`): 1.0 -> 0.88" in report
+    assert "**Few replications.** Only 3 seeds" in report and "| 3 of 3 |" in report
+    assert "## What these numbers are" in report and "not a forecast" in report
+    assert "It ends the horizon with" in report and "EUR" in report
+    assert {"customers_end", "customers_end_diff", "baseline_customers_end"} <= set(econ.columns)
     for png in ("trajectories.png", "differences.png", "cumulative_profit.png"):
         assert f"({png})" in report
         assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -203,6 +203,7 @@ def test_report_says_what_pairing_bought_when_the_table_has_the_ratio():
             **{c: 1.0 for c in ("mean", "ci_low", "ci_high", "diff", "diff_ci_low")},
             "diff_ci_high": 2.0,
             "beats_baseline_share": 0.5,
+            "n_seeds": 4,
             "verdict": "better",
             "pairing_width_ratio": [r[2] for r in rows],
         }
@@ -212,7 +213,7 @@ def test_report_says_what_pairing_bought_when_the_table_has_the_ratio():
         "- profit: pairing narrowed the interval to 0.36x (0.31x to 0.41x over scenarios)",
         "- NPS: pairing did not narrow the interval: 1.05x (0.90x to 1.20x over scenarios)",
     ]
-    assert "| 0.31x |" in comparison_markdown(table, ["profit"])
+    assert "| 0.31x | 2 of 4 |" in comparison_markdown(table, ["profit"])
     # A comparison table without the column (written before it existed) still reports.
     older = table.drop(columns="pairing_width_ratio")
     assert pairing_lines(older, ["profit"]) == []

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -81,6 +82,17 @@ def spend_totals(ts: pd.DataFrame, *, window: int = 365) -> dict[str, float]:
         "spend_year": float(last.sum() * 365.0 / len(last)),
         "spend_total": float(spend.sum()),
         "profit_total": float(ts["profit"].sum()),
+    }
+
+
+def customer_base(ts: pd.DataFrame, *, window: int = 365) -> dict[str, float]:
+    """The customer base at the end of a run and at the start of its last `window` days: the
+    end of the horizon and its trend, which a last-year profit alone does not show."""
+    customers = ts["customers"].to_numpy(float)
+    start = customers[max(0, len(customers) - window - 1)]
+    return {
+        "customers_end": float(customers[-1]),
+        "customers_growth_window": float(customers[-1] / start - 1.0) if start else math.nan,
     }
 
 
@@ -145,6 +157,8 @@ def economics_table(
 
         cost_y, gain_y = diff("spend_year"), diff("profit")
         cost_t, gain_t = diff("spend_total"), diff("profit_total")
+        has_base = {"customers_end", "customers_growth_window"} <= set(runs.columns)
+        end = diff("customers_end") if has_base else None
         cum = cumulative_difference(months, scenario, baseline, conf=conf)
         mean_month = break_even_month(cum["mean"])
         sure_month = break_even_month(cum["lo"])
@@ -167,6 +181,24 @@ def economics_table(
                 "horizon_months": int(cum["month"].max()),
                 "break_even_month": mean_month if mean_month is not None else NOT_WITHIN,
                 "break_even_month_95": sure_month if sure_month is not None else NOT_WITHIN,
+                **(_customers(runs, scenario, baseline, end) if end is not None else {}),
             }
         )
     return pd.DataFrame(rows)
+
+
+def _customers(runs: pd.DataFrame, scenario: str, baseline: str, end: Any) -> dict[str, float]:
+    """The scenario's customer base at the end of the horizon against the baseline's, and the
+    trend of both over the window (mean over seeds)."""
+    growth = runs.groupby("scenario")["customers_growth_window"].mean()
+    return {
+        "customers_end": float(runs.loc[runs["scenario"] == scenario, "customers_end"].mean()),
+        "customers_end_diff": end["mean"],
+        "customers_end_diff_ci_low": end["lo"],
+        "customers_end_diff_ci_high": end["hi"],
+        "customers_growth_window": float(growth[scenario]),
+        "baseline_customers_end": float(
+            runs.loc[runs["scenario"] == baseline, "customers_end"].mean()
+        ),
+        "baseline_customers_growth_window": float(growth[baseline]),
+    }

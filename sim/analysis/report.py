@@ -20,8 +20,15 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from sim.analysis.economics import NOT_WITHIN, cumulative_difference  # noqa: E402
+from sim.analysis.economics import cumulative_difference  # noqa: E402
+from sim.analysis.reading import (  # noqa: E402
+    few_seeds_warning,
+    implausible_baseline,
+    reading,
+    what_these_numbers_are,
+)
 from sim.analysis.stats import band  # noqa: E402
+from sim.analysis.text import fmt, interval, label, markdown_table  # noqa: E402
 from sim.kpis import REGISTRY, subset  # noqa: E402
 
 # The headline KPIs: the difference chart, the console table of sim-compare, and one panel each
@@ -44,51 +51,6 @@ CHAIN = (
 # The width of the paired interval of the difference over the unpaired (Welch) one, per row of
 # the comparison table, where sim.analysis.stats.compare_table provides it.
 PAIRING = "pairing_width_ratio"
-
-
-def label(kpi: str) -> str:
-    """The KPI's label (sim/kpis.py); a column that is not a KPI reads as its name."""
-    k = REGISTRY.get(kpi)
-    return k.label() if k else kpi
-
-
-# ---- numbers as text ------------------------------------------------------------------------
-def fmt(value: Any, kpi: str = "", *, signed: bool = False) -> str:
-    """A number for a table or a sentence, with precision by size (money without decimals)."""
-    if isinstance(value, str):
-        return value
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "n/a"
-    v = float(value)
-    sign = "+" if signed else ""
-    quantity = REGISTRY[kpi].quantity if kpi in REGISTRY else ""
-    if abs(v) >= 1000 or quantity == "money":
-        return f"{v:{sign},.0f}"
-    if quantity == "share" or abs(v) < 1:
-        return f"{v:{sign}.3f}"
-    return f"{v:{sign}.2f}"
-
-
-def markdown_table(frame: pd.DataFrame, formats: dict[str, Any] | None = None) -> str:
-    """A GitHub Markdown table; `formats` maps a column to a function of (value, row)."""
-    formats = formats or {}
-    cols = list(frame.columns)
-    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
-    for _, row in frame.iterrows():
-        cells = [
-            formats[c](row[c], row)
-            if c in formats
-            else fmt(row[c])
-            if not isinstance(row[c], str)
-            else row[c]
-            for c in cols
-        ]
-        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
-    return "\n".join(lines)
-
-
-def _interval(lo: float, hi: float, kpi: str = "") -> str:
-    return f"[{fmt(lo, kpi, signed=True)}, {fmt(hi, kpi, signed=True)}]"
 
 
 # ---- figures --------------------------------------------------------------------------------
@@ -207,124 +169,21 @@ def cumulative_figure(
     plt.close(fig)
 
 
-# ---- the reading ----------------------------------------------------------------------------
-def _effect(kpi: str, row: pd.Series) -> str:
-    unit = REGISTRY[kpi].short_unit()
-    return f"{label(kpi)} {fmt(row['diff'], kpi, signed=True)}{' ' + unit if unit else ''}"
-
-
-def chain_links(rows: pd.DataFrame) -> dict[str, list[tuple[str, pd.Series]]]:
-    """The clear effects of one scenario, (kpi, row) grouped by link of the chain, in order."""
-    by_kpi = rows.set_index("kpi")
-    out: dict[str, list[tuple[str, pd.Series]]] = {}
-    for link, kpis in CHAIN:
-        clear = [(k, by_kpi.loc[k]) for k in kpis if k in by_kpi.index]
-        clear = [(k, r) for k, r in clear if r["verdict"] != "unclear"]
-        if clear:
-            out[link] = clear
-    return out
-
-
-def _path_sentence(
-    links: dict[str, list[tuple[str, pd.Series]]], profit: str, spend_change: float
-) -> str:
-    """Which links moved and how the profit came about."""
-
-    def moved(link: str, way: str, kpi: str | None = None) -> bool:
-        return any(r["verdict"] == way and kpi in (None, k) for k, r in links.get(link, []))
-
-    if not links:
-        return "No link of the chain moved clearly at this number of seeds."
-    parts = []
-    up = [link for link, _ in CHAIN if moved(link, "better")]
-    if "employees" in up and "customers" in up:
-        path = " -> ".join("revenue" if link == "money" else link for link in up)
-        parts.append(f"The effect runs along the chain: {path}.")
-    elif up:
-        parts.append(f"Better: {', '.join(up)}.")
-    down = [link for link, _ in CHAIN if moved(link, "worse")]
-    if down:
-        parts.append(f"Worse: {', '.join(down)}.")
-    saving = math.isfinite(spend_change) and spend_change < 0
-    if profit == "better" and saving and not moved("money", "better", "revenue"):
-        parts.append("The profit comes from spending less, not from more revenue.")
-    worse = [link for link in ("employees", "service", "customers") if moved(link, "worse")]
-    if profit == "better" and worse:
-        parts.append(
-            f"It pays while the {' and '.join(worse)} "
-            f"{'links worsen' if len(worse) > 1 else 'link worsens'}: the cycle of failure "
-            "(Schlesinger & Heskett 1991) may take the gain back over a longer horizon."
-        )
-    if profit == "worse" and moved("employees", "better") and not moved("customers", "better"):
-        parts.append("Employees gain, but the gain has not reached customers within the horizon.")
-    return " ".join(parts)
-
-
-HEAD = {"better": "pays", "worse": "does not pay", "unclear": "has no clear effect on profit"}
-
-
-def reading(table: pd.DataFrame, econ: pd.DataFrame, *, baseline: str) -> list[str]:
-    """Plain-language paragraphs, one per scenario, largest profit change first."""
-    if "profit" not in set(table["kpi"]):
-        return ["(profit is not among the KPIs: no reading of what pays)"]
-    profit = table[(table["kpi"] == "profit") & (table["scenario"] != baseline)]
-    profit = profit.sort_values("diff", ascending=False)
-    econ = econ.set_index("scenario")
-    out = []
-    for _, p in profit.iterrows():
-        name, e = p["scenario"], econ.loc[p["scenario"]]
-        ci = _interval(p["diff_ci_low"], p["diff_ci_high"], "profit")
-        text = (
-            f"**{name}** {HEAD[p['verdict']]}: profit {fmt(p['diff'], 'profit', signed=True)} "
-            f"a year (95% CI {ci})"
-        )
-        cost = float(e["intervention_cost_year"])
-        if math.isfinite(cost) and cost > 0:
-            text += f", for {fmt(cost, 'costs')} a year more spent on people and recovery"
-            if math.isfinite(e["roi_year"]):
-                text += f" (ROI {e['roi_year']:+.2f} per unit spent)"
-        elif math.isfinite(cost) and cost < 0:
-            text += f", spending {fmt(-cost, 'costs')} a year less on people and recovery"
-        text += "."
-        be, sure = e["break_even_month"], e["break_even_month_95"]
-        if be == NOT_WITHIN:
-            text += (
-                " The cumulative profit difference does not turn positive within the "
-                f"{e['horizon_months']} months simulated."
-            )
-        elif int(be) <= 1:
-            text += " It is ahead from the first month."
-        else:
-            text += (
-                f" The cumulative profit difference turns positive in month {be}"
-                f" of {e['horizon_months']}"
-            )
-            text += f" (95% sure from month {sure})." if sure != NOT_WITHIN else "."
-        links = chain_links(table[table["scenario"] == name])
-        if links:
-            effects = "; ".join(
-                f"{link}: {', '.join(_effect(k, r) for k, r in rows)}"
-                for link, rows in links.items()
-            )
-            text += f" Clear effects ({effects})."
-        text += " " + _path_sentence(links, p["verdict"], cost)
-        out.append(text.strip())
-    return out
-
-
 # ---- the document ---------------------------------------------------------------------------
 def comparison_markdown(table: pd.DataFrame, kpis: Sequence[str]) -> str:
     """The comparison table for the report: one row per scenario x KPI."""
     d = table[table["kpi"].isin(list(kpis))].copy()
     d["mean [95% CI]"] = [
-        f"{fmt(r.mean, r.kpi)} {_interval(r.ci_low, r.ci_high, r.kpi)}" for r in d.itertuples()
+        f"{fmt(r.mean, r.kpi)} {interval(r.ci_low, r.ci_high, r.kpi, signed=False)}"
+        for r in d.itertuples()
     ]
     d["difference [95% CI]"] = [
-        f"{fmt(r.diff, r.kpi, signed=True)} {_interval(r.diff_ci_low, r.diff_ci_high, r.kpi)}"
+        f"{fmt(r.diff, r.kpi, signed=True)} {interval(r.diff_ci_low, r.diff_ci_high, r.kpi)}"
         for r in d.itertuples()
     ]
     d["beats baseline"] = [
-        f"{v:.0%}" if math.isfinite(v) else "n/a" for v in d["beats_baseline_share"]
+        f"{round(v * n)} of {n}" if math.isfinite(v) else "n/a"
+        for v, n in zip(d["beats_baseline_share"], d["n_seeds"], strict=True)
     ]
     cols = ["scenario", "kpi", "better_if", "mean [95% CI]", "difference [95% CI]"]
     if PAIRING in d:
@@ -411,6 +270,34 @@ def _pairing_section(table: pd.DataFrame, kpis: Sequence[str]) -> list[str]:
     return [*head, *lines, ""]
 
 
+def _warnings(table: pd.DataFrame, baseline: str) -> list[str]:
+    """Few seeds, and a baseline outside plausible operation: said before any verdict."""
+    lines = []
+    n = int(table.loc[table["scenario"] == baseline, "n_seeds"].min())
+    few = few_seeds_warning(n)
+    if few:
+        lines.append(f"> **Few replications.** {few}")
+    odd = implausible_baseline(table, baseline)
+    if odd:
+        if lines:
+            lines.append(">")
+        lines.append(
+            f"> **The baseline itself is outside plausible operation**: {'; '.join(odd)}. The "
+            "differences below are measured against a failing operation; check the "
+            "organisation's size and load (org.employees, org.customers) before reading them."
+        )
+    return [*lines, ""] if lines else []
+
+
+def _changes_section(changes: dict[str, list[str]]) -> list[str]:
+    if not changes:
+        return []
+    lines = ["## What each scenario changes", ""]
+    for name, items in changes.items():
+        lines.append(f"- **{name}**: " + ("; ".join(items) if items else "nothing (a relabel)"))
+    return [*lines, ""]
+
+
 def economics_markdown(econ: pd.DataFrame) -> str:
     """The economics table for the report."""
     d = pd.DataFrame(
@@ -421,7 +308,7 @@ def economics_markdown(econ: pd.DataFrame) -> str:
             ],
             "profit change / year [95% CI]": [
                 f"{fmt(r.profit_change_year, 'profit', signed=True)} "
-                f"{_interval(r.profit_change_year_ci_low, r.profit_change_year_ci_high, 'profit')}"
+                f"{interval(r.profit_change_year_ci_low, r.profit_change_year_ci_high, 'profit')}"
                 for r in econ.itertuples()
             ],
             "ROI (last year)": [
@@ -450,8 +337,15 @@ def write_report(
     order: Sequence[str],
     conf: float,
     context: dict[str, Any],
+    changes: dict[str, list[str]] | None = None,
+    currency: str = "",
+    customers: str = "customers",
 ) -> Path:
-    """Write the figures and report.md into `outdir`; return the report's path."""
+    """Write the figures and report.md into `outdir`; return the report's path.
+
+    `changes` says in plain words what each scenario sets differently from the baseline
+    (sim.analysis.reading.scenario_changes); `currency` and `customers` are the organisation's
+    words (org.currency, org.customers_called)."""
     trajectories_figure(
         months, outdir / "trajectories.png", baseline=baseline, order=order, conf=conf
     )
@@ -471,20 +365,28 @@ def write_report(
         "",
         f"Every scenario ran with the same seeds as `{baseline}` (common random numbers); the",
         "differences are paired by seed, the intervals are Student t intervals over seeds",
-        f'({conf:.0%}). KPIs are those of the {window}, flows per year. "Beats baseline" is',
-        "the share of seeds on which the scenario is better, in the KPI's own direction (lower",
-        "turnover, churn, abandon rate and costs are better).",
+        f'({conf:.0%}). KPIs are those of the {window}, flows per year. "Beats baseline" counts',
+        "the seeds on which the scenario is better, in the KPI's own direction (lower turnover,",
+        "churn, abandon rate and costs are better).",
         "",
+        *what_these_numbers_are(),
+        *_warnings(table, baseline),
         "## What the numbers say",
         "",
-        *[f"- {p}" for p in reading(table, econ, baseline=baseline)],
+        *[
+            f"- {p}"
+            for p in reading(table, econ, baseline=baseline, currency=currency, customers=customers)
+        ],
         "",
+        *_changes_section(changes or {}),
         "## Economics",
         "",
-        "Intervention cost: the change of spend on people programmes, training, service recovery,",
-        "wages and overtime against the baseline (negative = a saving). ROI: profit change per",
-        "unit of extra spend. Break-even: the first month from which the cumulative profit",
-        "difference stays at or above zero.",
+        f"Money in {currency or 'the organisation’s currency'}. Intervention cost: the change of",
+        "spend on people programmes, training, service recovery, wages and overtime against the",
+        "baseline (negative = a saving); it is not the total cost, which is the `costs` row of",
+        "the comparison below (every cost, recruiting and cost of sales included). ROI: profit",
+        "change per unit of extra spend. Break-even: the first month from which the cumulative",
+        "profit difference stays at or above zero.",
         "",
         economics_markdown(econ),
         "",

@@ -13,6 +13,14 @@ class OrgConfig:
     """The organisation: its size, demand, operations and economics (not a management lever)."""
 
     name: str = field(default="call_centre", metadata={"doc": "label of the organisation preset"})
+    # Words of the reports: labels only, no conversion and no effect on any number.
+    currency: str = field(default="EUR", metadata={"doc": "currency of every money figure"})
+    customers_called: str = field(
+        default="customers", metadata={"doc": "what the organisation calls its customers"}
+    )
+    contacts_called: str = field(
+        default="contacts", metadata={"doc": "what the organisation calls a service contact"}
+    )
     employees: int = param(
         50, 1, 100_000, "people", A, "frontline headcount budget at staffing_level 1"
     )
