@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import re
@@ -9,15 +10,17 @@ import shutil
 import sys
 import traceback
 from collections.abc import Callable
-from dataclasses import fields, is_dataclass
+from dataclasses import asdict, fields, is_dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import hydra
+import yaml
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException, MissingConfigException
+from hydra.experimental.callback import Callback
 from hydra.types import RunMode
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.config import ConfigError, SimConfig, register_configs, to_dataclass
@@ -26,6 +29,18 @@ CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, the shell's convention for Ctrl+C
 HYDRA_RECORD = {"config.yaml", "hydra.yaml", "overrides.yaml"}  # what Hydra writes in .hydra/
+# sim-run writes a job's record (Hydra's three files, in RECORD_DIR) itself, once the job is
+# checked and will run: Hydra would write it before the task starts, so a refused job would
+# leave it and a rerun into a finished run's folder would overwrite that run's record. The
+# settings turn Hydra's writing off, check a sweep's jobs before any starts (SweepCheck), and
+# open the job log only when something is logged (no empty log files).
+RECORD_DIR = ".hydra"
+RUN_SETTINGS = (
+    "hydra.output_subdir=null",
+    "++hydra.callbacks.sim_run_records._target_=sim.cli.SweepCheck",
+)
+LOG_ON_DEMAND = "++hydra.job_logging.handlers.file.delay=true"
+BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
 
 register_configs()
 
@@ -94,8 +109,15 @@ def refuse(ex: ConfigError) -> NoReturn:
     """Stop with the one-line error, leaving no run directory behind. SystemExit passes through
     Hydra's job runner untouched (it catches Exception and would add its own lines), so the user
     sees exactly one line."""
-    print(f"error: {one_line_error(ex)}", file=sys.stderr)
-    discard_unused_run_dir()
+    stop(one_line_error(ex))
+
+
+def stop(message: str, *, in_job: bool = True) -> NoReturn:
+    """Print `error: message` and exit 2; inside a Hydra job (`in_job`), first remove the run
+    directory Hydra made for it if nothing else is in it."""
+    print(f"error: {message}", file=sys.stderr)
+    if in_job:
+        discard_unused_run_dir()
     raise SystemExit(EXIT_BAD_INPUT)
 
 
@@ -195,24 +217,187 @@ def labels_from_hydra(cfg: DictConfig) -> dict[str, str]:
     return {"scenario": str(choices.get("scenario", "custom")), "org": str(cfg.org.name)}
 
 
+def _flat(node: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(node, dict):
+        return {prefix.rstrip("."): node}
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        out.update(_flat(value, f"{prefix}{key}."))
+    return out
+
+
+def config_changes(outdir: Path, composed: DictConfig, limit: int = 3) -> str:
+    """` (seed 0 -> 7, days 180 -> 365)`: how `composed` differs from the config recorded in
+    `outdir`'s record; "" when the record cannot be read or shows no difference (the hash also
+    covers what the record does not: a drawn parameter set, a preset's name)."""
+    from sim.outputs import NOT_IN_HASH
+
+    try:
+        old = yaml.safe_load((outdir / RECORD_DIR / "config.yaml").read_text())
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return ""
+    if not isinstance(old, dict):
+        return ""
+    before = _flat(old)
+    after = _flat(OmegaConf.to_container(composed, enum_to_str=True))
+    unset = object()
+    keys = sorted(
+        k
+        for k in before.keys() | after.keys()
+        if k.split(".")[0] not in NOT_IN_HASH and before.get(k, unset) != after.get(k, unset)
+    )
+
+    def text(value: Any) -> str:
+        return "unset" if value is unset else str(value)[:40]
+
+    shown = [f"{k} {text(before.get(k, unset))} -> {text(after.get(k, unset))}" for k in keys]
+    more = f", {len(keys) - limit} more" if len(keys) > limit else ""
+    return f" ({', '.join(shown[:limit])}{more})" if shown else ""
+
+
+def finished_with(outdir: Path, digest: str) -> str | None:
+    """None when `outdir` holds no finished run or one of the config hashing to `digest`; else
+    why its run cannot stand for this config."""
+    from sim.outputs import stored_hash
+
+    stored = stored_hash(outdir)
+    if stored is None or stored == digest:
+        return None
+    if not stored:
+        return "holds a finished run recorded without a config hash (an older version's)"
+    return "holds a finished run of a different config"
+
+
+def check_folder(outdir: Path, digest: str, composed: DictConfig) -> bool:
+    """True when `outdir` holds this very run, finished (skip it); False when it holds no
+    finished run (run it). A finished run of another config is refused in one line: its
+    results and record stay as they are."""
+    from sim.outputs import is_complete
+
+    why = finished_with(outdir, digest)
+    if why is not None:
+        stop(
+            f"{outdir} {why}{config_changes(outdir, composed)}; it is kept as it is: give this "
+            "run a new hydra.run.dir (hydra.sweep.dir for a sweep), or delete that folder to run "
+            "this config there"
+        )
+    return is_complete(outdir)
+
+
+def start_record(outdir: Path, composed: DictConfig) -> None:
+    """Before a job runs: remove what a killed writer left in its folder, and write the job's
+    record (RECORD_DIR: config.yaml as composed, hydra.yaml, overrides.yaml, as Hydra writes
+    them). An unfinished run's record is replaced with the run's outputs."""
+    from sim.outputs import remove_stale_temporaries, write_text_atomically
+
+    remove_stale_temporaries(outdir)
+    hc = HydraConfig.get()
+    if hc.output_subdir is not None:
+        return  # hydra.output_subdir was set on the command line: Hydra has written the record
+    record = outdir / RECORD_DIR
+    remove_stale_temporaries(record)
+    write_text_atomically(record / "config.yaml", OmegaConf.to_yaml(composed))
+    write_text_atomically(record / "hydra.yaml", OmegaConf.to_yaml(HydraConfig.instance().cfg))
+    write_text_atomically(record / "overrides.yaml", OmegaConf.to_yaml(hc.overrides.task))
+
+
+def run_identity(
+    config: SimConfig, cfg: DictConfig, drawn: dict[str, str]
+) -> tuple[dict[str, str], str]:
+    """A checked job's labels and config hash (what its summary.json stores)."""
+    from sim.outputs import config_hash
+
+    labels = {**labels_from_hydra(cfg), **drawn}
+    return labels, config_hash(asdict(config), labels)
+
+
+class SweepCheck(Callback):
+    """`sim-run -m`: before Hydra writes the sweep's multirun.yaml or starts a job, every planned
+    job is checked: its config is valid, and a finished job already in the sweep folder was run
+    with the same config. Otherwise the sweep is refused in one line and nothing is written (a
+    sweep stopped half-way would leave valid jobs killed, or a folder mixing two configs)."""
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        # Hydra turns a callback's exception into a warning and carries on: refuse here.
+        try:
+            check_sweep(config)
+        except (HydraException, OmegaConfBaseException) as ex:
+            stop(f"{one_line_error(ex)} (no job was started)", in_job=False)
+
+
+def check_sweep(config: DictConfig) -> None:
+    """SweepCheck's work: compose every job of the sweep as Hydra's basic sweeper and launcher
+    will (another sweeper's jobs are only known as it runs: they are checked one by one)."""
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from sim.ensemble import apply_to_run
+
+    if OmegaConf.select(config, "hydra.sweeper._target_") != BASIC_SWEEPER:
+        return
+    loader = GlobalHydra.instance().config_loader()
+    params = OmegaConf.select(config, "hydra.sweeper.params") or {}
+    lines = [f"{k}={v}" for k, v in params.items()] + list(config.hydra.overrides.task)
+    parsed = OverridesParser.create(config_loader=loader).parse_overrides(lines)
+    jobs = BasicSweeper.split_arguments(parsed, None)[0]
+    clashes: list[tuple[Path, str, DictConfig]] = []
+    instance = HydraConfig.instance()
+    saved = instance.cfg
+    try:
+        for index, job in enumerate(jobs):
+            job_cfg = loader.load_sweep_config(master_config=config, sweep_overrides=list(job))
+            with open_dict(job_cfg):
+                job_cfg.hydra.job.id = index
+                job_cfg.hydra.job.num = index
+            instance.set_config(job_cfg)
+            task = copy.deepcopy(job_cfg)
+            with open_dict(task):
+                del task["hydra"]
+            composed = copy.deepcopy(task)
+            try:
+                drawn = apply_to_run(task)
+                _, digest = run_identity(to_dataclass(task), task, drawn)
+            except ConfigError as ex:
+                where = f"job #{index} of the sweep: {' '.join(job)}"
+                stop(f"{one_line_error(ex)} ({where}; no job was started)", in_job=False)
+            outdir = Path(str(job_cfg.hydra.sweep.dir)) / str(job_cfg.hydra.sweep.subdir)
+            why = finished_with(outdir, digest)
+            if why is not None:
+                clashes.append((outdir, why, composed))
+    finally:
+        instance.cfg = saved
+    if clashes:
+        outdir, why, composed = clashes[0]
+        stop(
+            f"{len(clashes)} of the sweep's {len(jobs)} jobs already finished with a different "
+            f"config: {outdir} {why}{config_changes(outdir, composed)}; they are kept as they "
+            "are: give the sweep a new hydra.sweep.dir, or delete those job folders to run this "
+            "config there (nothing was started)",
+            in_job=False,
+        )
+
+
 @hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")
 def _run(cfg: DictConfig) -> dict:
     from sim.ensemble import apply_to_run
-    from sim.outputs import format_summary, is_complete
+    from sim.outputs import HASH_KEY, format_summary
     from sim.runner import simulate
 
     quiet_libraries()
+    composed = copy.deepcopy(cfg)  # the job's config as composed: what its record holds
     try:
         drawn = apply_to_run(cfg)
     except ConfigError as ex:
         refuse(ex)
     config = checked_config(cfg)
+    labels, digest = run_identity(config, cfg, drawn)
     outdir = Path(HydraConfig.get().runtime.output_dir)
-    if is_complete(outdir):
+    if check_folder(outdir, digest, composed):
         print(f"{outdir}: already complete, skipped")
         return {}
-    labels = {**labels_from_hydra(cfg), **drawn}
-    summary = simulate(config, outdir, labels)
+    start_record(outdir, composed)
+    summary = simulate(config, outdir, {**labels, HASH_KEY: digest})
     print(f"\n{labels['org']} / {labels['scenario']} / seed {config.seed}: {config.days} days")
     print(format_summary(summary))
     print(f"results in {outdir}")
@@ -221,4 +406,12 @@ def _run(cfg: DictConfig) -> dict:
 
 def run_main() -> None:
     """`sim-run`: one organisation, one scenario, one seed (or a Hydra multirun of them)."""
+    args = sys.argv[1:]
+    # A chosen job_logging (e.g. hydra/job_logging=none) may have no file handler to delay.
+    log = [] if any("hydra/job_logging" in a for a in args) else [LOG_ON_DEMAND]
+    # Just before the user's overrides: argparse takes the overrides as one run of arguments,
+    # and the user's own hydra.* overrides, coming later, win.
+    at = next((i for i, a in enumerate(args) if "=" in a and not a.startswith("-")), len(args))
+    at = 0 if at == len(args) else at  # no override: first (after a flag it could be its value)
+    sys.argv[1:] = [*args[:at], *RUN_SETTINGS, *log, *args[at:]]
     guarded(_run)

@@ -2,13 +2,19 @@
 journey table (where EX meets CX), and figures.
 
 Every file is written to a temporary name and renamed into place, so a crashed or refused run
-never leaves a half-written result, and `summary.json` (written last) marks a finished run.
+never leaves a half-written result, and `summary.json` (written last) marks a finished run. It
+holds the hash of the run's resolved config (`config_sha256`): a rerun into the folder may skip
+the run only when its own config hashes the same. A temporary left by a killed writer is removed
+by the next run in its folder (`remove_stale_temporaries`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -110,10 +116,66 @@ def journey_frame(model: ServiceModel, *, window: int = 365) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _atomic(path: Path, write) -> None:
+# The key of summary.json holding the hash of the run's config (`config_hash`).
+HASH_KEY = "config_sha256"
+# Config keys that change how a run is shown, not what it computes: left out of the hash.
+NOT_IN_HASH = frozenset({"progress"})
+# `.NAME.tmp-PID`: the temporary a writer with process id PID renames to NAME when done.
+_TEMPORARY = re.compile(r"^\..+\.tmp-(\d+)$")
+
+
+def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
+    """Let `write` write a temporary file beside `path`, then rename it to `path`: readers see
+    the old file or the whole new one, never half of it."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    write(tmp)
-    os.replace(tmp, path)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:  # an error or Ctrl+C: no temporary left (SIGKILL: see below)
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file, creating the folder if needed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def _writer_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # called before this process writes anything: an earlier holder of the pid
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Delete the temporaries (`.NAME.tmp-PID`) in `folder` whose writer is no longer running: a
+    write killed by SIGKILL (or the machine going down) cannot clean up after itself. Returns
+    what was removed."""
+    removed = []
+    for path in folder.glob(".*.tmp-*") if folder.is_dir() else ():
+        m = _TEMPORARY.match(path.name)
+        if m and path.is_file() and not _writer_alive(int(m.group(1))):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def config_hash(config: Mapping[str, Any], labels: Mapping[str, Any]) -> str:
+    """The SHA-256 of a run's resolved config (a plain mapping) and its labels (the scenario's
+    name, a drawn parameter set): what a finished run stores to be recognised. Keys that only
+    change the display (`NOT_IN_HASH`) are left out, so `progress=false` reruns the same run."""
+    kept = {k: v for k, v in config.items() if k not in NOT_IN_HASH}
+    text = json.dumps(
+        {"config": kept, "labels": dict(labels)}, sort_keys=True, separators=(",", ":"), default=str
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def population_frames(model: ServiceModel) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -164,23 +226,23 @@ def write_outputs(
     ts = model.timeseries()
     employees, customers = population_frames(model)
     surveys = pd.DataFrame(model.survey_rows)
-    _atomic(outdir / "timeseries.parquet", lambda p: ts.to_parquet(p, index=False))
-    _atomic(outdir / "employees.parquet", lambda p: employees.to_parquet(p, index=False))
-    _atomic(outdir / "customers.parquet", lambda p: customers.to_parquet(p, index=False))
-    _atomic(outdir / "surveys.parquet", lambda p: surveys.to_parquet(p, index=False))
+    write_atomic(outdir / "timeseries.parquet", lambda p: ts.to_parquet(p, index=False))
+    write_atomic(outdir / "employees.parquet", lambda p: employees.to_parquet(p, index=False))
+    write_atomic(outdir / "customers.parquet", lambda p: customers.to_parquet(p, index=False))
+    write_atomic(outdir / "surveys.parquet", lambda p: surveys.to_parquet(p, index=False))
     journey = journey_frame(model)
-    _atomic(outdir / "journey.parquet", lambda p: journey.to_parquet(p, index=False))
+    write_atomic(outdir / "journey.parquet", lambda p: journey.to_parquet(p, index=False))
     if figure:
         from sim.plots import journey_figure, kpi_figure
 
-        _atomic(outdir / "kpis.png", lambda p: kpi_figure(ts, p, title=_title(labels)))
-        _atomic(
+        write_atomic(outdir / "kpis.png", lambda p: kpi_figure(ts, p, title=_title(labels)))
+        write_atomic(
             outdir / "journey.png",
             lambda p: journey_figure(journey, p, title=f"Where EX meets CX: {_title(labels)}"),
         )
     summary = {**summarise(ts), **labels, "days": int(len(ts))}
     text = json.dumps(summary, indent=2, sort_keys=True, allow_nan=True) + "\n"
-    _atomic(outdir / "summary.json", lambda p: p.write_text(text))
+    write_atomic(outdir / "summary.json", lambda p: p.write_text(text))
     return summary
 
 
@@ -188,13 +250,24 @@ def _title(labels: dict[str, Any]) -> str:
     return f"{labels.get('org', '')} / {labels.get('scenario', '')} / seed {labels.get('seed', '')}"
 
 
-def is_complete(outdir: Path) -> bool:
-    """A run is finished when its summary.json parses and holds every summary key."""
+def _finished_summary(outdir: Path) -> dict[str, Any] | None:
     try:
         data = json.loads((outdir / "summary.json").read_text())
     except (OSError, ValueError):
-        return False
-    return all(k in data for k in SUMMARY_KEYS)
+        return None
+    return data if isinstance(data, dict) and all(k in data for k in SUMMARY_KEYS) else None
+
+
+def is_complete(outdir: Path) -> bool:
+    """A run is finished when its summary.json parses and holds every summary key."""
+    return _finished_summary(outdir) is not None
+
+
+def stored_hash(outdir: Path) -> str | None:
+    """The config hash of the finished run in `outdir`: None when no run finished there, "" for
+    one finished before runs stored their hash (its config cannot be confirmed)."""
+    data = _finished_summary(outdir)
+    return None if data is None else str(data.get(HASH_KEY, ""))
 
 
 def format_summary(summary: dict[str, Any]) -> str:

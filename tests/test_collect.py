@@ -54,7 +54,7 @@ def test_collect_writes_one_row_per_run_with_overrides_and_every_summary_key(swe
     res = cli("sim-collect", str(sweep))
     assert res.returncode == 0, res.stderr
     out = sweep / "results.parquet"
-    assert res.stdout.strip() == f"4 runs -> {out}"
+    assert res.stdout.strip() == f"4 planned, 4 complete, 0 incomplete, 0 not started -> {out}"
     df = pd.read_parquet(out)
     assert len(df) == 4 and df["complete"].all()
     assert sorted(zip(df["scenario"], df["seed"], strict=True)) == [
@@ -83,7 +83,7 @@ def test_collect_marks_an_unfinished_job_and_writes_where_asked(sweep, tmp_path)
     (killed / "summary.json").unlink()
     res = cli("sim-collect", str(copy), "--out", str(tmp_path / "r.parquet"))
     assert res.returncode == 0, res.stderr
-    assert "1 incomplete" in res.stdout
+    assert "4 planned, 3 complete, 1 incomplete, 0 not started" in res.stdout
     df = pd.read_parquet(tmp_path / "r.parquet").set_index("job")
     assert not df.loc[killed.name, "complete"] and df["complete"].sum() == 3
     assert df.loc[killed.name, "seed"] == 1  # from its overrides
