@@ -70,6 +70,12 @@ def _policy_meta() -> dict[str, dict]:
     return {f.name: dict(f.metadata) for f in fields(PolicyConfig)}
 
 
+def policy_range(name: str) -> tuple[float, float]:
+    """The schema's valid range of the policy value `name` (KeyError for a non-policy name)."""
+    lo, hi = _policy_meta()[name]["range"]
+    return float(lo), float(hi)
+
+
 def compose_config(overrides: list[str]) -> DictConfig:
     """Compose `configs/config.yaml` with Hydra overrides, as `sim-run` would (thread-safe).
 
@@ -157,8 +163,9 @@ def workshop_config(
     config.org.customers = max(1, int(round(employees * ratio)))
     config.org.teams = max(1, min(config.org.teams, int(employees)))
     config.seed = int(seed)
+    policy_names = {f.name for f in fields(PolicyConfig)}
     for name, value in (levers or {}).items():
-        if name not in LEVERS:
+        if name not in policy_names:
             raise KeyError(f"{name} is not a dashboard lever: {', '.join(LEVERS)}")
         setattr(config.policy, name, type(getattr(config.policy, name))(value))
     validate(config)

@@ -29,7 +29,7 @@ from sim.viz.levers import (
     DEFAULT_ORG,
     LEVERS,
     WORKSHOP_EMPLOYEES,
-    lever_specs,
+    policy_range,
     preset_config,
     workshop_config,
 )
@@ -109,6 +109,10 @@ class LeverChange:
 class Session:
     """One participant's model, its baseline ghost and the levers pulled so far."""
 
+    # The policy values `levers()` reports and a Reset before day 1 carries over (a workshop
+    # team also has pay: sim/workshop).
+    LEVER_NAMES: tuple[str, ...] = LEVERS
+
     def __init__(
         self,
         preset: str = BASELINE,
@@ -149,14 +153,15 @@ class Session:
 
     def levers(self) -> dict[str, float]:
         """The slider levers as the model runs them now."""
-        return {name: float(getattr(self.model.policy, name)) for name in LEVERS}
+        return {name: float(getattr(self.model.policy, name)) for name in self.LEVER_NAMES}
 
     # ---- levers -----------------------------------------------------------------------
     def set_lever(self, name: str, value: float) -> None:
         """Move one lever. Before the first step it sets the start; later it is an
         intervention from the next day, logged in `changes`."""
-        spec = {s.name: s for s in lever_specs(self.org)}[name]
-        lo, hi = spec.schema_range
+        if name not in self.LEVER_NAMES:
+            raise ConfigError(f"policy.{name}", value, f"one of {', '.join(self.LEVER_NAMES)}")
+        lo, hi = policy_range(name)
         if not lo <= value <= hi:
             raise ConfigError(f"policy.{name}", value, f"a number in [{lo}, {hi}]")
         with self.lock:

@@ -1,0 +1,429 @@
+"""The workshop room: teams, rounds, budgets, predictions, events and the leaderboard.
+
+No Solara here: the pages (pages.py) call these methods and redraw when `version` moves. One
+room per server process. Every team's unit is a `Team` (the dashboard's `Session`, so lever
+changes act from the next day and are logged as decisions) built from the storyline's
+organisation, preset and seed: fair play, the same world for all. Beside the teams the room runs
+a `reference` unit that gets the same events and no decisions; the debrief compares each team
+with it, so a gap is the team's doing, not the events' or luck's.
+
+Rounds: round N is *open* while teams decide and predict; the facilitator's advance plays it
+for every unit at once (one lock per unit, each unit the same days), then opens round N+1.
+Budget cuts act at once (teams decide within them); events on the units (a demand surge, a
+market wage rise, a competitor raising expectations) act from the first day of the coming round.
+"""
+
+from __future__ import annotations
+
+import hmac
+import math
+import threading
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+import sim.workshop.labels  # noqa: F401  (registers the ws.* labels)
+from sim.finance import day_money
+from sim.kpis import REGISTRY
+from sim.outputs import summarise
+from sim.viz.data import MIN_RATE_DAYS, WINDOW
+from sim.viz.levers import WORKSHOP_EMPLOYEES, policy_range
+from sim.viz.session import LeverChange, Session
+from sim.workshop.storyline import EVENTS, ROUND_LENGTHS, WORKSHOP_LEVERS, Storyline
+
+# Sizes of the events (assumptions of the workshop, not of the model; docs/WORKSHOP.md).
+DEMAND_SURGE = 1.25  # needs per customer x this for the round of the surge
+BUDGET_CUT = 0.85  # the yearly budget x this
+WAGE_RISE = 1.08  # the market wage x this: the same pay is worth less (pay_level / this)
+COMPETITOR_POINTS = 0.5  # customers expect this much more (0-10 scale) from now on
+
+SCORECARD = ("profit", "nps", "enps", "employee_turnover_annual")
+DEFAULT_WEIGHTS = {"profit": 1.0, "nps": 1.0, "enps": 1.0, "employee_turnover_annual": 1.0}
+MAX_WEIGHT = 10.0
+MAX_TEAMS = 24
+MAX_NAME = 24
+REFERENCE = "(no decisions)"
+
+
+class WorkshopError(ValueError):
+    """An action the room refuses. `key` names the label (sim/workshop/labels.py) the pages
+    show, in the page's language, formatted with `fmt`; str() is the English line."""
+
+    def __init__(self, key: str, **fmt: object) -> None:
+        from sim.viz.i18n import t
+
+        self.key, self.fmt = key, fmt
+        super().__init__(t(f"ws.err.{key}", "en", **fmt))
+
+
+@dataclass(frozen=True)
+class RoundRecord:
+    number: int  # 1-based
+    start: int  # the units' day before the round
+    days: int
+    events: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Standing:
+    rank: int
+    team: str
+    score: float  # 0..100: weighted mean of each KPI's place between the room's worst and best
+    values: dict[str, float]
+    reference: bool = False
+
+
+class Team(Session):
+    """One team's unit: the dashboard's session with pay as a lever, its predictions and the
+    outcomes they are compared with (by round)."""
+
+    LEVER_NAMES = WORKSHOP_LEVERS
+
+    def __init__(self, name: str, storyline: Storyline, employees: int) -> None:
+        self.name = name
+        self.predictions: dict[int, dict[str, float]] = {}
+        self.outcomes: dict[int, dict[str, float]] = {}
+        # Every decision, from day 0 on (the session's `changes` start only after day 0, when a
+        # lever becomes an intervention): the debrief marks these.
+        self.decisions: list[LeverChange] = []
+        self.expectation_shift = 0.0  # competitor events so far (points)
+        self.shifted_day = 0  # customers who joined after this day have not had the shift yet
+        super().__init__(
+            storyline.preset, seed=storyline.seed, org=storyline.org, employees=employees
+        )
+
+    def decide(self, name: str, value: float) -> None:
+        """Move a lever and log it; several moves of one lever on one day are one decision."""
+        with self.lock:
+            old = self.levers()[name]
+            self.set_lever(name, value)
+            last = self.decisions[-1] if self.decisions else None
+            if last is not None and (last.day, last.name) == (self.day, name):
+                old = self.decisions.pop().old
+            if float(value) != old:
+                self.decisions.append(LeverChange(self.day, name, old, float(value)))
+
+    def step(self, days: int = 1) -> None:
+        """Advance `days` days. Unlike the dashboard, no ghost: the room's reference unit is the
+        comparison (it has had the same events)."""
+        with self.lock:
+            for _ in range(int(days)):
+                t0 = time.perf_counter()
+                self.model.step()
+                self.step_seconds.append(time.perf_counter() - t0)
+
+    def apply_events(self, events: tuple[str, ...]) -> None:
+        """The events of a round, on this unit, before its first day."""
+        m = self.model
+        m.demand_factor = DEMAND_SURGE if "demand_surge" in events else 1.0
+        if "wage_rise" in events:
+            # The market pays more; the unit's pay stays what it was, so relative pay falls.
+            m.org.wage_annual *= WAGE_RISE
+            lo, _ = policy_range("pay_level")
+            m.policy.pay_level = max(lo, m.policy.pay_level / WAGE_RISE)
+        cust = m.customers
+        if self.expectation_shift:  # newcomers since the last round meet the raised bar too
+            new = cust.active & (cust.tenure < m.day - self.shifted_day)
+            cust.expectation[new] += self.expectation_shift
+        if "competitor" in events:
+            cust.expectation[cust.active] += COMPETITOR_POINTS
+            self.expectation_shift += COMPETITOR_POINTS
+        self.shifted_day = m.day
+
+
+def planned_cost(team: Team, policy=None) -> float:
+    """The yearly cost a team's levers commit it to, as a plan: wages of the seats the levers
+    budget, people programmes, recovery at the budget per incident, and hiring and training at
+    the recent rates of incidents and hires (the last quarter; before that, the reference's
+    first quarter without decisions). `policy` defaults to the unit's own."""
+    m = team.model
+    pol = policy if policy is not None else m.policy
+    ts = team.timeseries()
+    recent = ts.tail(WINDOW) if len(ts) >= MIN_RATE_DAYS else team.baseline.timeseries(WINDOW)
+    seats = int(m.journey.seat_budgets(m.org.employees, pol.staffing_level, 1.0).sum())
+    money = day_money(
+        m.org,
+        pol,
+        revenue_year=0.0,
+        headcount=seats,
+        overtime_hours=0.0,
+        hires=float(recent["hires"].mean()),
+        paid_acquisitions=0,
+        recovery_spend=pol.recovery_budget * float(recent["failures"].mean()),
+    )
+    return 365.0 * (
+        money.wages + money.programmes + money.recruiting + money.training + money.recovery
+    )
+
+
+def kpis(ts: pd.DataFrame, window: int = WINDOW) -> dict[str, float]:
+    """The scorecard's KPIs over the last `window` days (summary.json's definitions); NaN
+    before day 1, and for annual rates before `MIN_RATE_DAYS`."""
+    nan = float("nan")
+    if not len(ts):
+        return {k: nan for k in SCORECARD}
+    values = summarise(ts, window=window)
+    out = {k: float(values[k]) for k in SCORECARD}
+    if len(ts.tail(window)) < MIN_RATE_DAYS:
+        for k in SCORECARD:
+            if REGISTRY[k].quantity == "rate":
+                out[k] = nan
+    return out
+
+
+def rank(rows: dict[str, dict[str, float]], weights: dict[str, float]) -> list[tuple[str, float]]:
+    """Teams by score, best first. Each KPI places a team between the room's worst (0) and best
+    (1) value, the direction the registry gives (turnover: lower is better); a KPI all teams
+    share or nobody has yet places everyone at 0.5. Score = 100 x the weighted mean of places."""
+    names = list(rows)
+    total = sum(max(w, 0.0) for w in weights.values())
+    score = dict.fromkeys(names, 0.0)
+    for key, w in weights.items():
+        if w <= 0:
+            continue
+        vals = np.array([rows[n].get(key, np.nan) for n in names], dtype=float)
+        ok = np.isfinite(vals)
+        lo, hi = (vals[ok].min(), vals[ok].max()) if ok.any() else (0.0, 0.0)
+        place = np.full(len(names), 0.5)
+        if hi > lo:
+            place[ok] = (vals[ok] - lo) / (hi - lo)
+            if REGISTRY[key].better < 0:
+                place[ok] = 1.0 - place[ok]
+        for n, p in zip(names, place, strict=True):
+            score[n] += w * p
+    result = [(n, 100.0 * score[n] / total if total else 50.0) for n in names]
+    return sorted(result, key=lambda x: (-x[1], x[0]))
+
+
+class Room:
+    """The whole session: storyline, teams, the round, the facilitator's settings."""
+
+    def __init__(
+        self,
+        storyline: Storyline,
+        *,
+        room_code: str,
+        facilitator_key: str,
+        employees: int = WORKSHOP_EMPLOYEES,
+    ) -> None:
+        self.storyline = storyline
+        self._code, self._key = room_code, facilitator_key
+        self.employees = int(employees)
+        self.lock = threading.RLock()
+        self.changed = threading.Condition()
+        self.version = 0
+        self.teams: dict[str, Team] = {}
+        self.reference = Team(REFERENCE, storyline, self.employees)
+        self.state = "lobby"  # lobby -> open <-> paused -> (advancing) -> open ... -> finished
+        self.round = 0  # rounds played
+        self.round_days = storyline.round_days
+        self.open_levers = set(storyline.open_levers)
+        self.weights = dict(DEFAULT_WEIGHTS)
+        self.budget = storyline.budget * planned_cost(self.reference)
+        self.pending: list[str] = []
+        self.played: list[RoundRecord] = []
+        self.advance_seconds: list[float] = []
+        self._open_round(1)
+
+    # ---- notification -------------------------------------------------------------------
+    def _touch(self) -> None:
+        with self.changed:
+            self.version += 1
+            self.changed.notify_all()
+
+    def wait_change(self, seen: int, timeout: float) -> int:
+        """Block until `version` differs from `seen` (or `timeout` s); return the version."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.version != seen, timeout=timeout)
+            return self.version
+
+    # ---- access -------------------------------------------------------------------------
+    def code_ok(self, code: str) -> bool:
+        return hmac.compare_digest(str(code).strip().encode(), self._code.encode())
+
+    def key_ok(self, key: str) -> bool:
+        return hmac.compare_digest(str(key).strip().encode(), self._key.encode())
+
+    def join(self, code: str, name: str) -> Team:
+        """The team `name` (new, or the same unit again after a reload). A team joining late
+        catches up: its unit plays the rounds so far without decisions, with their events."""
+        if not self.code_ok(code):
+            raise WorkshopError("code")
+        name = " ".join(str(name).split())
+        if not name or len(name) > MAX_NAME or name == REFERENCE:
+            raise WorkshopError("name", n=MAX_NAME)
+        with self.lock:
+            if name in self.teams:
+                return self.teams[name]
+            if len(self.teams) >= MAX_TEAMS:
+                raise WorkshopError("full", n=MAX_TEAMS)
+            team = Team(name, self.storyline, self.employees)
+            for rnd in self.played:
+                team.apply_events(rnd.events)
+                team.step(rnd.days)
+            self.teams[name] = team
+        self._touch()
+        return team
+
+    # ---- the team's decisions -------------------------------------------------------------
+    @property
+    def deciding(self) -> bool:
+        return self.state == "open"
+
+    def set_lever(self, team: Team, name: str, value: float) -> None:
+        """A team's decision. Refused when the round is not open, the lever is closed, or it
+        raises the plan's cost above the budget (a decision that lowers the cost always goes)."""
+        with self.lock:
+            if not self.deciding:
+                raise WorkshopError("closed")
+            if name not in self.open_levers:
+                raise WorkshopError("lever_closed")
+            with team.lock:
+                before = planned_cost(team)
+                after = planned_cost(team, replace(team.model.policy, **{name: value}))
+                if after > self.budget and after > before:
+                    raise WorkshopError(
+                        "budget", cost=f"{after / 1000:,.0f}k", budget=f"{self.budget / 1000:,.0f}k"
+                    )
+                team.decide(name, value)
+        self._touch()
+
+    def predict(self, team: Team, key: str, value: float) -> None:
+        """A team's prediction of `key` over the open round, in the units the page shows
+        (scores as is, rates in percent, money in thousands)."""
+        if key not in self.storyline.predict:
+            raise WorkshopError("predict_key")
+        if not isinstance(value, int | float) or not math.isfinite(value):
+            raise WorkshopError("number")
+        with self.lock:
+            if not self.deciding:
+                raise WorkshopError("closed")
+            team.predictions.setdefault(self.round + 1, {})[key] = from_display(key, value)
+        self._touch()
+
+    # ---- the facilitator --------------------------------------------------------------------
+    def start(self) -> None:
+        with self.lock:
+            if self.state in ("lobby", "paused"):
+                self.state = "open"
+        self._touch()
+
+    def pause(self) -> None:
+        with self.lock:
+            if self.state == "open":
+                self.state = "paused"
+        self._touch()
+
+    def set_round_length(self, length: str) -> None:
+        if length not in ROUND_LENGTHS:
+            raise WorkshopError("round_length", allowed=", ".join(ROUND_LENGTHS))
+        with self.lock:
+            self.round_days = ROUND_LENGTHS[length]
+        self._touch()
+
+    def set_open_lever(self, name: str, is_open: bool) -> None:
+        if name not in WORKSHOP_LEVERS:
+            raise WorkshopError("lever_closed")
+        with self.lock:
+            (self.open_levers.add if is_open else self.open_levers.discard)(name)
+        self._touch()
+
+    def set_budget(self, amount: float) -> None:
+        if not isinstance(amount, int | float) or not 0 < amount < 1e12:
+            raise WorkshopError("number")
+        with self.lock:
+            self.budget = float(amount)
+        self._touch()
+
+    def set_weight(self, key: str, weight: float) -> None:
+        if key not in SCORECARD or not 0 <= weight <= MAX_WEIGHT:
+            raise WorkshopError("weight", n=MAX_WEIGHT)
+        with self.lock:
+            self.weights[key] = float(weight)
+        self._touch()
+
+    def inject(self, event: str) -> None:
+        """An event for every unit: a budget cut now, the others from the coming round."""
+        if event not in EVENTS:
+            raise WorkshopError("event", allowed=", ".join(EVENTS))
+        with self.lock:
+            if self.state in ("finished", "advancing"):
+                raise WorkshopError("closed")
+            if event == "budget_cut":
+                self.budget *= BUDGET_CUT
+            if event not in self.pending:
+                self.pending.append(event)
+        self._touch()
+
+    def _open_round(self, number: int) -> None:
+        self.pending = list(self.storyline.round(number).events)
+        if "budget_cut" in self.pending:
+            self.budget *= BUDGET_CUT
+
+    def advance(self) -> float:
+        """Play the open round for every unit at once; return the seconds it took. Teams cannot
+        decide while it runs; the next round opens when every unit has played."""
+        with self.lock:
+            if self.state not in ("open", "paused"):
+                raise WorkshopError("not_running")
+            rnd = RoundRecord(self.round + 1, self.day, self.round_days, tuple(self.pending))
+            self.state, resume = "advancing", self.state
+            units = [self.reference, *self.teams.values()]
+        self._touch()
+        t0 = time.perf_counter()
+        try:
+            for unit in units:
+                with unit.lock:
+                    unit.apply_events(rnd.events)
+                    unit.step(rnd.days)
+                    ts = unit.timeseries().tail(rnd.days)
+                    unit.outcomes[rnd.number] = {
+                        k: float(summarise(ts, window=rnd.days)[k]) for k in self.storyline.predict
+                    }
+        except Exception:
+            with self.lock:
+                self.state = resume
+            self._touch()
+            raise
+        seconds = time.perf_counter() - t0
+        with self.lock:
+            self.played.append(rnd)
+            self.round = rnd.number
+            self.advance_seconds.append(seconds)
+            if self.round >= self.storyline.rounds:
+                self.state, self.pending = "finished", []
+            else:
+                self.state = "open"
+                self._open_round(self.round + 1)
+        self._touch()
+        return seconds
+
+    # ---- reading ----------------------------------------------------------------------------
+    @property
+    def day(self) -> int:
+        return self.reference.day
+
+    def leaderboard(self) -> list[Standing]:
+        """Every team and the reference, ranked by the scorecard with the room's weights."""
+        with self.lock:
+            units = {REFERENCE: self.reference, **self.teams}
+            weights = dict(self.weights)
+        rows = {}
+        for name, unit in units.items():
+            with unit.lock:
+                rows[name] = kpis(unit.timeseries())
+        return [
+            Standing(i + 1, name, score, rows[name], name == REFERENCE)
+            for i, (name, score) in enumerate(rank(rows, weights))
+        ]
+
+
+def display_scale(key: str) -> float:
+    """How a KPI is entered and shown: rates in percent, money in thousands, scores as is."""
+    return {"rate": 100.0, "money": 0.001}.get(REGISTRY[key].quantity, 1.0)
+
+
+def from_display(key: str, value: float) -> float:
+    return float(value) / display_scale(key)
