@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import shutil
+import signal
 import sys
 import traceback
 from collections.abc import Callable
@@ -27,7 +28,6 @@ from sim.config import ConfigError, SimConfig, register_configs, to_dataclass
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, the shell's convention for Ctrl+C
 HYDRA_RECORD = {"config.yaml", "hydra.yaml", "overrides.yaml"}  # what Hydra writes in .hydra/
 # sim-run writes a job's record (Hydra's three files, in RECORD_DIR) itself, once the job is
 # checked and will run: Hydra would write it before the task starts, so a refused job would
@@ -153,17 +153,21 @@ def checked_config(cfg: DictConfig) -> SimConfig:
 def guarded(entry: Callable[[], object], schema: type = SimConfig) -> None:
     """Run a Hydra entry point; config errors exit 2 with one line, never a traceback.
     `schema` is the dataclass of the config the entry point composes (for naming keys)."""
-    from sim.analysis.parallel import Interrupted
+    from sim.analysis.parallel import Interrupted, raise_terminated
 
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let Hydra re-raise so we can word the message
+    # SIGTERM unwinds like Ctrl+C (a joblib sweep stops its workers, a run its writes) instead
+    # of ending the process on the spot; the study pool sets its own handlers while it runs.
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
     try:
         entry()
     except Interrupted as ex:  # Ctrl+C or SIGTERM during a study's runs: the workers are gone
         print(f"{ex}; {kept_after_interrupt(ex.hydra_config)}", file=sys.stderr)
         sys.exit(ex.code)
-    except KeyboardInterrupt:  # outside a study's runs (sim-run, start-up): no count to give
-        print("interrupted", file=sys.stderr)
-        sys.exit(EXIT_INTERRUPTED)
+    except KeyboardInterrupt as ex:  # outside a study's runs (sim-run, a sweep): no count
+        signum = getattr(ex, "signum", signal.SIGINT)
+        print("interrupted" if signum == signal.SIGINT else "terminated", file=sys.stderr)
+        sys.exit(128 + signum)
     except (ConfigError, HydraException, OmegaConfBaseException) as ex:
         print(f"error: {one_line_error(ex, schema)}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
@@ -178,6 +182,8 @@ def guarded(entry: Callable[[], object], schema: type = SimConfig) -> None:
             raise
         print(f"error: {ex}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def kept_after_interrupt(job_config: DictConfig | None) -> str:

@@ -11,8 +11,8 @@ Stopping. Workers never outlive the process that started them, whatever stops it
 - Workers ignore SIGINT: a terminal's Ctrl+C reaches the whole process group, and a worker that
   raised KeyboardInterrupt would print its own traceback and carry on with the queue.
 - SIGKILL of the parent (or any death without cleanup): on Linux each worker asks the kernel to
-  SIGKILL it when its parent dies (PR_SET_PDEATHSIG). The Hydra joblib launcher's loky workers
-  get the same through `die_with_parent` (configs/hydra/launcher/joblib.yaml).
+  SIGKILL it when its parent dies (PR_SET_PDEATHSIG). A Hydra job run in the joblib launcher's
+  loky workers gets the same through the `LauncherWorker` callback (configs/config.yaml).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from typing import Any
 
+from hydra.experimental.callback import Callback
 from tqdm.auto import tqdm
 
 from sim.config import ConfigError
@@ -58,6 +59,18 @@ def _hydra_job_config() -> Any:
     from hydra.core.hydra_config import HydraConfig
 
     return HydraConfig.instance().cfg
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread (`raise_terminated`) so that it unwinds like Ctrl+C:
+    `finally` blocks run, workers are stopped, and the command says so in one line."""
+
+    signum = signal.SIGTERM
+
+
+def raise_terminated(_signum: int, _frame: object) -> None:
+    """A SIGTERM handler: raise Terminated."""
+    raise Terminated
 
 
 class _Stop:
@@ -103,6 +116,22 @@ def die_with_parent(parent: int | None = None) -> None:
         return  # not allowed here (e.g. a sandbox): the parent's own cleanup still applies
     if os.getppid() != parent:  # the parent died before the request took effect
         os._exit(1)
+
+
+class LauncherWorker(Callback):
+    """Hydra callback (configs/config.yaml, hydra.callbacks) for a job that runs in a launcher's
+    worker process (the joblib launcher's loky workers): it dies with the process that launched
+    it, leaves Ctrl+C to that process, and gets a thread lock for its bars (as `_worker_init`).
+    Loky's workers do not watch their parent: after a SIGKILL of `sim-run -m
+    hydra/launcher=joblib` they finished their jobs and then idled for loky's 300 s timeout.
+    A job run in the command's own process (the basic launcher) is left alone: that process
+    must not die with the shell that started it (nohup, &)."""
+
+    def on_job_start(self, config: Any = None, **kwargs: Any) -> None:
+        if multiprocessing.parent_process() is not None:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            die_with_parent()
+            tqdm.set_lock(threading.RLock())
 
 
 def _worker_init(parent: int) -> None:
@@ -212,8 +241,8 @@ def parallel_imap(
                 _stop_pool(pool)
                 raise
             pool.shutdown(wait=True)
-    except KeyboardInterrupt:  # SIGINT while the handler was not ours (not the main thread)
-        raise Interrupted(stop.done, stop.total) from None
+    except KeyboardInterrupt as ex:  # while the handlers were not ours (not the main thread)
+        raise Interrupted(stop.done, stop.total, getattr(ex, "signum", signal.SIGINT)) from None
     finally:
         bar.close()
 
