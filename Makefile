@@ -17,12 +17,13 @@ find_python = $(shell \
 
 VENV_L := .venv-launchers
 
-.PHONY: run test test-launchers lint format demo bench venv clean help
+.PHONY: run test test-launchers test-cluster lint format demo bench venv clean help
 
 help:
 	@echo "make run    set up .venv and run a scenario comparison on defaults"
 	@echo "make test   set up .venv and run the whole test suite"
 	@echo "make test-launchers  the Ray and submitit launcher tests, in .venv-launchers"
+	@echo "make test-cluster    sweeps through a real SLURM and a real Ray cluster (as root)"
 	@echo "make demo   start the workshop dashboard"
 	@echo "make bench  time the simulator (benchmarks/)"
 	@echo "make lint   ruff check + format check"
@@ -53,6 +54,14 @@ test-launchers: $(STAMP)
 	$(VENV_L)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV_L)/bin/python -m pip install --quiet -e ".[dev,ray,slurm]"
 	SIM_REQUIRE_LAUNCHERS=1 $(VENV_L)/bin/python -m pytest -p no:cacheprovider tests/test_launchers.py
+
+# A single-node SLURM cluster (apt's slurm-wlm + munge) and a two-node Ray cluster started on this
+# machine, tests/cluster/ run against them, every daemon stopped afterwards (.ci/cluster/run.sh).
+test-cluster: $(STAMP)
+	@[ -x $(VENV_L)/bin/python ] || "$(call find_python)" -m venv $(VENV_L)
+	$(VENV_L)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV_L)/bin/python -m pip install --quiet -e ".[dev,ray,slurm]"
+	.ci/cluster/run.sh $(VENV_L)/bin/python
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
