@@ -100,6 +100,7 @@ def settings_from(exp: CompareSettings) -> Settings:
 def check(exp: CompareSettings, base: SimConfig, cfg: DictConfig) -> Comparison:
     """The checked settings, and every arm composed as `sim-run scenario=<arm>` would."""
     settings = settings_from(exp)
+    study.check_window("compare", settings.window_days, base.days)  # refuses a too-short run
     hc = HydraConfig.get()
     names = [settings.baseline, *settings.scenarios]
     configs = scenario_configs(hc.job.config_name, list(hc.overrides.task), names)
@@ -213,6 +214,7 @@ def run_study(
         conf=conf,
         context=context,
         changes={n: scenario_changes(base, configs[n]) for n in settings.scenarios},
+        notes=[n for n in [study.check_window("compare", settings.window_days, base.days)] if n],
         currency=base.org.currency,
         customers=base.org.customers_called,
     )

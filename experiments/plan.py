@@ -92,6 +92,7 @@ def settings_from(exp: PlanSettings, config: SimConfig) -> Settings:
 def check(exp: PlanSettings, config: SimConfig, cfg: DictConfig) -> Settings:
     """The checked settings, labelled with the organisation preset chosen."""
     checked = settings_from(exp, config)
+    study.check_window("plan", checked.window_days, config.days)  # refuses a too-short run
     return dataclasses.replace(checked, org=labels_from_hydra(cfg)["org"])
 
 
@@ -240,6 +241,9 @@ def run_plan(
     }
     if settings.draws is not None:
         context["parameters"] = _parameter_note(effects, settings)
+    short = study.check_window("plan", settings.window_days, config.days)
+    if short:
+        context["short run"] = short
     plan.write_plan(
         outdir,
         ranked=ranked,

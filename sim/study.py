@@ -149,7 +149,42 @@ def read_command_line(study: Study, argv: Sequence[str]) -> list[str]:
         elif head not in RUN_KEYS and owners(head):
             raise ConfigError(bare, value, _not_a_setting(study, head))
         out.append(arg)
+    check_recipe_size(argv)
     return out
+
+
+SIZE_KEYS = ("org.employees", "org.customers")
+
+
+def check_recipe_size(argv: Sequence[str]) -> None:
+    """Refuse a recipe that sizes the organisation (as `experiment=quick` does for the call
+    centre) beside another organisation preset, unless the command line sizes it too: the
+    recipe's staff and customers would put, e.g., 20 staff in front of 17,000 hotel guests.
+
+    Raises:
+        ConfigError: naming the recipe, the organisation and what to give instead.
+    """
+    pairs = [a.split("=", 1) for a in argv if "=" in a and not a.startswith("-")]
+    given = {k.lstrip("+~"): v for k, v in pairs}
+    org = given.get("org")
+    if org is None or all(k in given for k in SIZE_KEYS):
+        return
+    defaults = OmegaConf.load(CONFIG_DIR / "config.yaml").defaults
+    sized_for = next(str(d["org"]) for d in defaults if isinstance(d, DictConfig) and "org" in d)
+    if org == sized_for:
+        return
+    for name in _sweep_values(given.get("experiment", "")):
+        path = RECIPES_DIR / f"{name}.yaml"
+        recipe = OmegaConf.load(path) if path.exists() else OmegaConf.create()
+        sets = [k for k in SIZE_KEYS if OmegaConf.select(recipe, k) is not None]
+        if sets:
+            raise ConfigError(
+                "experiment",
+                name,
+                f"a recipe for org={org}: {name} sizes the organisation for org={sized_for} "
+                f"({', '.join(sets)}); with org={org} give both {' and '.join(SIZE_KEYS)} "
+                "yourself, or leave out the recipe to keep the preset's own size",
+            )
 
 
 def takes(study: Study) -> str:
@@ -214,6 +249,35 @@ def check_recipe(study: Study, name: str) -> None:
             f"live in configs/{name}.yaml); {offer}",
         )
     raise ConfigError("experiment", name, f"a saved recipe of configs/experiment/; {offer}")
+
+
+# The shortest run a comparison measures: new hires' initial training alone takes about four
+# weeks (docs/VALIDATION.md, initial_training), and a KPI of a few days, annualised, reads as a
+# year's (`sim-compare days=1` once said "loose_scripts pays, ROI +18.56").
+MIN_STUDY_DAYS = 28
+
+
+def check_window(command: str, window_days: int, days: int) -> str:
+    """Refuse a run too short to compare; say so when the window is longer than the run (the
+    KPIs are then over the whole run, annualised): the sentence for the report, or ''.
+
+    Raises:
+        ConfigError: naming `days`, its value and the minimum.
+    """
+    if days < MIN_STUDY_DAYS:
+        raise ConfigError(
+            "days",
+            days,
+            f"at least {MIN_STUDY_DAYS} for {command} (four weeks: a new hire's initial "
+            "training alone takes about that)",
+        )
+    if window_days <= days:
+        return ""
+    return (
+        f"The run ({days} days) is shorter than the measurement window ({command}.window_days="
+        f"{window_days}): the KPIs are over the whole run, annualised, warm-up included, and "
+        "slow effects (turnover, churn, word of mouth) have had little time to show."
+    )
 
 
 # ---- 2. the composed settings -------------------------------------------------------------------

@@ -262,6 +262,7 @@ def test_compare_end_to_end_writes_paired_comparison_economics_and_report(tmp_pa
         ("scenarios=[ritz_recovery,no_such_lever]", "compare.scenarios='no_such_lever'"),
         ("replications=0", "compare.replications=0"),
         ("scenarios=[baseline]", "at least one preset besides baseline"),
+        ("days=7", "days=7 is not allowed: at least 28"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path, arg, needle):

@@ -130,3 +130,13 @@ def test_unit_settings_can_be_built_without_hydra():
     assert settings.units == 200 and settings.size.employees == 10
     assert settings.levers["pay_level"] == {"min": 0.85, "max": 1.2}
     assert dataclasses.asdict(settings)["size"]["customers"] == {"min": 8000.0, "max": 12000.0}
+
+
+def test_a_recipe_sized_for_the_call_centre_is_refused_beside_another_organisation() -> None:
+    compare = STUDIES["compare"]
+    with pytest.raises(ConfigError, match="quick sizes the organisation for org=call_centre"):
+        read_command_line(compare, ["org=hotel", "experiment=quick"])
+    # Sized on the command line, or the organisation the recipe was made for: accepted.
+    sized = ["org=hotel", "experiment=quick", "org.employees=30", "org.customers=4000"]
+    assert read_command_line(compare, sized) == sized
+    assert read_command_line(compare, ["org=call_centre", "experiment=quick"])

@@ -52,11 +52,12 @@ def _direction(lo: float, hi: float) -> str:
     return "better" if lo > 0.0 else "worse"
 
 
-def profit_verdict(last_year: str, horizon: str, months: int) -> str:
+def profit_verdict(last_year: str, horizon: str, months: int, recent: str = "") -> str:
     """One headline from two verdicts on profit (better / worse / unclear): the last year's
-    and the whole horizon's (cumulative), so the two can never be read apart."""
-    whole = f"over the whole {months} months"
-    return {
+    (or `recent` window's) and the whole horizon's (cumulative), so the two can never be read
+    apart."""
+    whole = f"over the whole {months} month{'s' if months != 1 else ''}"
+    text = {
         ("better", "better"): f"pays: more profit in the last year and {whole}",
         ("better", "unclear"): f"pays by the last year; {whole} the gain is not yet clear",
         ("better", "worse"): f"pays by the last year, but has not made up its early losses {whole}",
@@ -67,6 +68,7 @@ def profit_verdict(last_year: str, horizon: str, months: int) -> str:
         ("worse", "unclear"): f"loses money by the last year; {whole} the effect is unclear",
         ("worse", "worse"): f"does not pay: less profit in the last year and {whole}",
     }[(last_year, horizon)]
+    return text.replace("the last year", recent) if recent else text
 
 
 # ---- the chain ------------------------------------------------------------------------------
@@ -159,15 +161,16 @@ def reading(
     for _, p in profit.iterrows():
         name, e = p["scenario"], econ.loc[p["scenario"]]
         horizon = _direction(e["profit_change_horizon_ci_low"], e["profit_change_horizon_ci_high"])
-        headline = profit_verdict(p["verdict"], horizon, int(e["horizon_months"]))
+        recent = "the last year" if window.startswith("last 365 ") else f"the {window}"
+        headline = profit_verdict(p["verdict"], horizon, int(e["horizon_months"]), recent)
         ci = interval(p["diff_ci_low"], p["diff_ci_high"], "profit")
         ci_h = interval(
             e["profit_change_horizon_ci_low"], e["profit_change_horizon_ci_high"], "profit"
         )
         whole = fmt(e["profit_change_horizon"], "profit", signed=True)
         text = (
-            f"**{name}** {headline}. Profit {money}{fmt(p['diff'], 'profit', signed=True)} in the "
-            f"last year (95% CI {ci}), {money}{whole} over the whole run (95% CI {ci_h})"
+            f"**{name}** {headline}. Profit {money}{fmt(p['diff'], 'profit', signed=True)} a year "
+            f"over {recent} (95% CI {ci}), {money}{whole} over the whole run (95% CI {ci_h})"
         )
         cost = float(e["intervention_cost_year"])
         if math.isfinite(cost) and cost > 0:

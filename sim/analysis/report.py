@@ -270,23 +270,23 @@ def _pairing_section(table: pd.DataFrame, kpis: Sequence[str]) -> list[str]:
     return [*head, *lines, ""]
 
 
-def _warnings(table: pd.DataFrame, baseline: str) -> list[str]:
-    """Few seeds, and a baseline outside plausible operation: said before any verdict."""
-    lines = []
-    n = int(table.loc[table["scenario"] == baseline, "n_seeds"].min())
-    few = few_seeds_warning(n)
+def _warnings(table: pd.DataFrame, baseline: str, notes: Sequence[str] = ()) -> list[str]:
+    """Few seeds, a baseline outside plausible operation and the study's own notes: said
+    before any verdict, as one quoted block."""
+    blocks = [f"> **Short run.** {note}" for note in notes]
+    few = few_seeds_warning(int(table.loc[table["scenario"] == baseline, "n_seeds"].min()))
     if few:
-        lines.append(f"> **Few replications.** {few}")
+        blocks.append(f"> **Few replications.** {few}")
     odd = implausible_baseline(table, baseline)
     if odd:
-        if lines:
-            lines.append(">")
-        lines.append(
+        blocks.append(
             f"> **The baseline itself is outside plausible operation**: {'; '.join(odd)}. The "
             "differences below are measured against a failing operation; check the "
             "organisation's size and load (org.employees, org.customers) before reading them."
         )
-    return [*lines, ""] if lines else []
+    if not blocks:
+        return []
+    return [*"\n>\n".join(blocks).split("\n"), ""]
 
 
 def _changes_section(changes: dict[str, list[str]]) -> list[str]:
@@ -340,12 +340,14 @@ def write_report(
     changes: dict[str, list[str]] | None = None,
     currency: str = "",
     customers: str = "customers",
+    notes: Sequence[str] = (),
 ) -> Path:
     """Write the figures and report.md into `outdir`; return the report's path.
 
     `changes` says in plain words what each scenario sets differently from the baseline
     (sim.analysis.reading.scenario_changes); `currency` and `customers` are the organisation's
-    words (org.currency, org.customers_called)."""
+    words (org.currency, org.customers_called); `notes` are warnings of the study itself (a
+    run shorter than the window), shown with the others before any verdict."""
     trajectories_figure(
         months, outdir / "trajectories.png", baseline=baseline, order=order, conf=conf
     )
@@ -370,12 +372,19 @@ def write_report(
         "churn, abandon rate and costs are better).",
         "",
         *what_these_numbers_are(),
-        *_warnings(table, baseline),
+        *_warnings(table, baseline, notes),
         "## What the numbers say",
         "",
         *[
             f"- {p}"
-            for p in reading(table, econ, baseline=baseline, currency=currency, customers=customers)
+            for p in reading(
+                table,
+                econ,
+                baseline=baseline,
+                currency=currency,
+                customers=customers,
+                window=window,
+            )
         ],
         "",
         *_changes_section(changes or {}),
