@@ -58,6 +58,7 @@ from sim.config.studies import (
     UnitsSettings,
     check_settings,
 )
+from sim.config.twin import TwinConfig, TwinSettings  # registers sim-twin
 
 __all__ = [
     "ASSUMPTION",
@@ -92,6 +93,8 @@ __all__ = [
     "StageConfig",
     "StandardsBehaviour",
     "Study",
+    "TwinConfig",
+    "TwinSettings",
     "UnitSize",
     "UnitsConfig",
     "UnitsSettings",
