@@ -101,6 +101,7 @@ def check(exp: CompareSettings, base: SimConfig, cfg: DictConfig) -> Comparison:
     """The checked settings, and every arm composed as `sim-run scenario=<arm>` would."""
     settings = settings_from(exp)
     study.check_window("compare", settings.window_days, base.days)  # refuses a too-short run
+    study.check_seeds("compare", base.seed, settings.replications)
     hc = HydraConfig.get()
     names = [settings.baseline, *settings.scenarios]
     configs = scenario_configs(hc.job.config_name, list(hc.overrides.task), names)

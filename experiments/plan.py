@@ -93,6 +93,7 @@ def check(exp: PlanSettings, config: SimConfig, cfg: DictConfig) -> Settings:
     """The checked settings, labelled with the organisation preset chosen."""
     checked = settings_from(exp, config)
     study.check_window("plan", checked.window_days, config.days)  # refuses a too-short run
+    study.check_seeds("plan", config.seed, 2 * checked.replications)  # the top on fresh seeds
     return dataclasses.replace(checked, org=labels_from_hydra(cfg)["org"])
 
 

@@ -280,6 +280,23 @@ def check_window(command: str, window_days: int, days: int) -> str:
     )
 
 
+SEED_MAX = 2**32 - 1
+
+
+def check_seeds(command: str, first: int, count: int) -> None:
+    """Refuse seeds `first .. first + count - 1` that leave the seed's range.
+
+    Raises:
+        ConfigError: naming `seed`, its value and the largest first seed allowed.
+    """
+    if first + count - 1 > SEED_MAX:
+        raise ConfigError(
+            "seed",
+            first,
+            f"at most {SEED_MAX - count + 1} for {command} (it runs seed .. seed + {count - 1})",
+        )
+
+
 # ---- 2. the composed settings -------------------------------------------------------------------
 def composed_settings(study: Study, cfg: DictConfig) -> tuple[SimConfig, Any]:
     """The run's typed config and the command's typed settings, checked by type and range.

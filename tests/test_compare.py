@@ -263,6 +263,7 @@ def test_compare_end_to_end_writes_paired_comparison_economics_and_report(tmp_pa
         ("replications=0", "compare.replications=0"),
         ("scenarios=[baseline]", "at least one preset besides baseline"),
         ("days=7", "days=7 is not allowed: at least 28"),
+        ("seed=4294967295", "seed=4294967295 is not allowed: at most 4294967276"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path, arg, needle):

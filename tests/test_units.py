@@ -109,8 +109,9 @@ def test_bad_settings_name_the_key(override, named):
     assert err.value.key == named
 
 
-def test_bad_input_is_one_line_and_exit_2(tmp_path):
-    res = run(["units=0"], tmp_path)
+@pytest.mark.parametrize("units", ["0", "2"])  # 2: once an OLS traceback after all the runs
+def test_bad_input_is_one_line_and_exit_2(tmp_path, units):
+    res = run([f"units={units}"], tmp_path)
     assert res.returncode == 2, res.stderr[-2000:]
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and "units.units" in lines[0]

@@ -212,7 +212,14 @@ class UnitsSettings:
     """sim-units: many small units under drawn management, the chain across them
     (configs/units.yaml)."""
 
-    units: int = param(200, 1, 1_000_000, "units", "-", "number of simulated units")
+    units: int = param(
+        200,
+        5,
+        1_000_000,
+        "units",
+        "-",
+        "number of simulated units (the chain's regressions need 5)",
+    )
     period_days: int = param(
         365, 1, 36_500, "days", "-", "length of a period; the last two of the run are used"
     )
