@@ -59,7 +59,7 @@ cleanup() {
   say "stopping the clusters"
   if [ -n "$SLURMCTLD_PID" ] && [ -e "/proc/$SLURMCTLD_PID" ]; then
     # Jobs left by a failed or interrupted test are cancelled before their daemons go.
-    squeue -h -o %A 2>/dev/null | xargs -r scancel 2>/dev/null
+    squeue -h -o %i 2>/dev/null | xargs -r scancel 2>/dev/null
     for _ in $(seq 30); do [ -z "$(squeue -h 2>/dev/null)" ] && break; sleep 1; done
   fi
   # Both Ray nodes at once: each can take the whole grace period.
@@ -102,8 +102,11 @@ wait_for() {  # wait_for SECONDS WHAT COMMAND...: poll COMMAND until it succeeds
 
 # --- munge: a private key and socket ------------------------------------------------------
 say "starting munged, slurmctld, slurmd (configuration and logs in $W)"
+# Each daemon in a session of its own: a Ctrl+C at the terminal reaches the tests but not the
+# daemons (which treat SIGINT as shutdown), so cleanup can cancel running jobs in order. Started
+# from a non-interactive shell, setsid does not fork: $! is the daemon's own id.
 mungekey -c -k "$W/munge/munge.key"
-munged -F --socket="$W/munge/munge.socket" --key-file="$W/munge/munge.key" \
+setsid munged -F --socket="$W/munge/munge.socket" --key-file="$W/munge/munge.key" \
   --pid-file="$W/munge/munged.pid" --seed-file="$W/munge/munged.seed" \
   --log-file="$W/munge/munged.log" >"$W/munge/munged.out" 2>&1 &
 MUNGED_PID=$!
@@ -143,12 +146,14 @@ AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/filetxt
 JobCompLoc=$W/slurm/jobcomp.log
 ReturnToService=2
+# A cancelled job's processes get SIGKILL 5 s after SIGTERM (default 30 s): a quick cleanup.
+KillWait=5
 NodeName=$NODE NodeAddr=127.0.0.1 CPUs=$CPUS RealMemory=$MEM_MB State=UNKNOWN
 PartitionName=sim Nodes=$NODE Default=YES MaxTime=INFINITE State=UP
 EOF
-slurmctld -D -f "$SLURM_CONF" >"$W/slurm/slurmctld.out" 2>&1 &
+setsid slurmctld -D -f "$SLURM_CONF" >"$W/slurm/slurmctld.out" 2>&1 &
 SLURMCTLD_PID=$!
-slurmd -D -f "$SLURM_CONF" >"$W/slurm/slurmd.out" 2>&1 &
+setsid slurmd -D -f "$SLURM_CONF" >"$W/slurm/slurmd.out" 2>&1 &
 SLURMD_PID=$!
 node_idle() { [ "$(sinfo -h -n "$NODE" -o %T)" = idle ]; }
 wait_for 60 "the SLURM node (sinfo idle)" node_idle

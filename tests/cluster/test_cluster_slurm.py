@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import re
+import socket
+import time
 from pathlib import Path
 
 from cluster_sweeps import SEEDS, assert_same_as_local, cluster_dir, require_cluster, sim_run
@@ -24,6 +26,8 @@ def test_a_sweep_goes_through_sbatch_and_gives_the_local_numbers(tmp_path):
     )
     # Shown by `make test-cluster` (pytest -rA), as are the jobs' environments below.
     print(next(line for line in res.stdout.splitlines() if "Submitit 'slurm' sweep" in line))
+    # No slurmdbd here, so no sacct: submitit waits on the jobs' result files instead.
+    print(*[line for line in (res.stdout + res.stderr).splitlines() if "sacct" in line], sep="\n")
     # submitit keeps one folder per SLURM job: <array job id>_<task>, as sbatch numbered them.
     folders = sorted(
         p.name for p in (sweep / ".submitit").iterdir() if re.fullmatch(r"\d+_\d+", p.name)
@@ -41,15 +45,20 @@ def test_a_sweep_goes_through_sbatch_and_gives_the_local_numbers(tmp_path):
         r"_slurm_rpc_submit_batch_job: JobId=(\d+)", (slurm / "slurmctld.log").read_text()
     )
     assert array_id in submits
-    # ... and recorded each array task as a completed job of partition `sim` on this node.
-    done = [
-        line
-        for line in (slurm / "jobcomp.log").read_text().splitlines()
-        if f"ArrayJobId={array_id} " in line
-    ]
+    # ... and recorded each array task as a completed job of partition `sim` on this node. (sim-run
+    # returns when the jobs' results are written; SLURM records a job once its script has ended.)
+    jobcomp = slurm / "jobcomp.log"
+    for _ in range(60):
+        lines = jobcomp.read_text().splitlines() if jobcomp.exists() else []
+        done = [line for line in lines if f"ArrayJobId={array_id} " in line]
+        if len(done) == len(SEEDS):
+            break
+        time.sleep(0.5)
     assert len(done) == len(SEEDS), done
+    node = socket.gethostname().split(".")[0]
     for line in done:
         assert "JobState=COMPLETED" in line and "Partition=sim" in line, line
+        assert f"NodeList={node} " in line, line
     # Each job ran in the SLURM environment (submitit's log of the job, written on the node).
     for folder in folders:
         log = next((sweep / ".submitit" / folder).glob("*_log.out")).read_text()
