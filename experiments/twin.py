@@ -1,0 +1,321 @@
+"""`sim-twin`: a twin of a real service organisation from its own HR, survey and operations data.
+
+    sim-twin data=experiments/example_twin/data name=example      # the synthetic example
+    sim-twin data=/path/to/my_firm name=my_firm trials=40          # a larger calibration
+    sim-twin data=... name=my_firm install=true                    # also into configs/
+    sim-run --config-dir experiments/outputs/twin/my_firm/configs org=my_firm
+
+Reads and validates the folder (sim/twin/data.py: pandera; personal data refused; ids
+pseudonymised in memory), estimates what the data measure directly (sim/twin/estimate.py),
+fits the operations and the quit hazard by tenure by running the model, calibrates the rest with
+sim-calibrate's machinery (sim/twin/build.py), backtests (fit on the first two thirds, predict
+the last third) and writes, in experiments/outputs/twin/<name>: configs/org/<name>.yaml,
+configs/journey/<name>.yaml, ensemble.parquet, twin.md, observed.csv, backtest.csv,
+calibration/ (fit.md and its figures) and backtest/. Method and format: docs/TWIN.md.
+The protocol (command line, refusals with exit 2, outputs written whole): sim/study.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from omegaconf import DictConfig
+
+from sim import study
+from sim.cli import CONFIG_DIR
+from sim.config import STUDIES, ConfigError, JourneyConfig, SimConfig, TwinSettings, load_journey
+from sim.config.journey import Office
+
+MIN_DAYS = 90
+
+
+@dataclass(frozen=True)
+class Checked:
+    """Everything the twin runs, checked before anything is written."""
+
+    settings: TwinSettings
+    name: str
+    data: Any  # sim.twin.data.OrgData
+    twin: Any  # sim.twin.build.Twin over the whole period
+    backtest: Any | None  # the Twin over the first two thirds, and the last third's period
+    last: Any | None
+    notes: list[str]
+    workers: int
+
+
+def check(settings: TwinSettings, base: SimConfig, _cfg: DictConfig) -> Checked:
+    """Read and check the data, estimate, compose the twin's first config; refuse bad input."""
+    from sim.analysis.parallel import workers_setting
+    from sim.twin import build, data, estimate
+
+    name = settings.name
+    if not name or not name.replace("_", "").replace("-", "").isalnum():
+        raise ConfigError("twin.name", name, "a name of letters, digits, _ and -")
+    if not settings.data:
+        raise ConfigError("twin.data", settings.data, "a data folder: sim-twin data=DIR name=NAME")
+    folder = Path(settings.data).expanduser()
+    organisation = data.read_organisation(folder) if folder.is_dir() else {}
+    journey_name = settings.journey or organisation.get("journey") or "call_centre"
+    try:
+        base_journey: JourneyConfig = load_journey(journey_name)
+    except ConfigError as ex:
+        raise ConfigError("twin.journey", journey_name, ex.allowed) from None
+    found = data.read_folder(
+        folder, list(base_journey.roles), list(base_journey.stages), organisation
+    )
+    period = estimate.period_of(found)
+    if period.days < MIN_DAYS:
+        raise data.DataError("the data's period", period.label(), f"at least {MIN_DAYS} days")
+    front = [r for r, c in base_journey.roles.items() if c.office == Office.front]
+    est = estimate.estimate(found, period, front)
+    journey, notes = build.journey_from_roster(
+        base_journey, name, est.headcount, int(est.org["employees"])
+    )
+    config = build.twin_config(base, name, est, journey, settings.warm_days, settings.seed)
+    twin = build.Twin(config, est, settings.warm_days)
+    backtest = last = None
+    if settings.backtest:
+        first, last = period.split(2 / 3)
+        if first.days < MIN_DAYS:
+            raise data.DataError(
+                "the data's period",
+                period.label(),
+                f"at least {int(1.5 * MIN_DAYS)} days for a backtest (or backtest=false)",
+            )
+        est_first = estimate.estimate(found, first, front)
+        config_first = build.twin_config(
+            base, name, est_first, journey, settings.warm_days, settings.seed
+        )
+        backtest = build.Twin(config_first, est_first, settings.warm_days)
+    if settings.install:
+        for group in ("org", "journey"):
+            path = CONFIG_DIR / group / f"{name}.yaml"
+            if path.is_file() and not path.read_text().startswith("# sim-twin"):
+                raise ConfigError(
+                    "twin.name",
+                    name,
+                    f"a name that is not a shipped {group} preset ({path} is not a twin's)",
+                )
+    workers = workers_setting(settings.workers, "twin.workers")
+    return Checked(settings, name, found, twin, backtest, last, notes, workers)
+
+
+def run(checked: Checked, _base: SimConfig, folder: Path) -> dict[str, Any]:
+    """Fit, calibrate, backtest; write every output into `folder` (staging)."""
+    from sim.twin import build, estimate, report
+
+    s, name, t0 = checked.settings, checked.name, time.monotonic()
+    twin, moments = build.fit_moments(checked.twin, s.moment_rounds, 2, checked.workers, True)
+    cal = build.calibrate(
+        twin,
+        name,
+        folder / "calibration",
+        trials=s.trials,
+        replications=s.replications,
+        workers=checked.workers,
+        sampler_seed=s.sampler_seed,
+        progress=True,
+    )
+    best = dataclasses.replace(
+        twin.config,
+        behaviour=dataclasses.replace(
+            twin.config.behaviour,
+            **{k.removeprefix("behaviour."): v for k, v in cal["best"].items()},
+        ),
+    )
+    (folder / "configs" / "org").mkdir(parents=True)
+    (folder / "configs" / "journey").mkdir(parents=True)
+    est = twin.estimates
+    (folder / "configs" / "org" / f"{name}.yaml").write_text(
+        report.org_yaml(best, name, est.period.label())
+    )
+    (folder / "configs" / "journey" / f"{name}.yaml").write_text(
+        report.journey_yaml(best.journey, name)
+    )
+    shutil.copyfile(folder / "calibration" / "ensemble.parquet", folder / "ensemble.parquet")
+    observed = report.observed_vs_twin(est, cal)
+    observed.to_csv(folder / "observed.csv", index=False)
+    pd.DataFrame(moments).to_csv(folder / "moment_fit.csv", index=False)
+    bt_table = None
+    if checked.backtest is not None:
+        bt, _ = build.fit_moments(checked.backtest, s.moment_rounds, 2, checked.workers, True)
+        bt_cal = build.calibrate(
+            bt,
+            f"{name}_backtest",
+            folder / "backtest",
+            trials=s.backtest_trials,
+            replications=s.replications,
+            workers=checked.workers,
+            sampler_seed=s.sampler_seed,
+            progress=True,
+        )
+        full = dataclasses.replace(bt.config, days=s.warm_days + est.period.days)
+        runs = build.predict(
+            full,
+            bt_cal["ensemble"],
+            s.backtest_runs,
+            checked.last.days,
+            s.seed,
+            checked.workers,
+            True,
+        )
+        runs.to_csv(folder / "backtest" / "runs.csv", index=False)
+        bt_table = report.backtest_table(estimate.figures(checked.data, checked.last), runs)
+        bt_table.to_csv(folder / "backtest.csv", index=False)
+    seconds = time.monotonic() - t0
+    write_md(folder / "twin.md", checked, twin, cal, observed, moments, bt_table, seconds)
+    shown: dict[str, Any] = {
+        "observed": observed,
+        "backtest": bt_table,
+        "seconds": seconds,
+        "cal": cal,
+    }
+    if s.install:
+        for group in ("org", "journey"):
+            target = CONFIG_DIR / group / f"{name}.yaml"
+            shutil.copyfile(folder / "configs" / group / f"{name}.yaml", target)
+        shown["installed"] = True
+    return shown
+
+
+def write_md(
+    path: Path,
+    c: Checked,
+    twin: Any,
+    cal: dict[str, Any],
+    observed: pd.DataFrame,
+    moments: list[dict[str, Any]],
+    bt: pd.DataFrame | None,
+    seconds: float,
+) -> None:
+    from sim.twin import estimate, report
+
+    est, s, name = twin.estimates, c.settings, c.name
+    org = twin.config.org
+    direct = pd.DataFrame(
+        [
+            {"org key": k, "direct estimate": v, "after the moment fit": getattr(org, k)}
+            for k, v in est.org.items()
+        ]
+        + [
+            {"org key": k, "direct estimate": "-", "after the moment fit": getattr(org, k)}
+            for k in (
+                "contacts_per_customer_year",
+                "handle_minutes",
+                "patience_seconds",
+                "acquisition_rate",
+            )
+            if k not in est.org
+        ]
+    )
+    lines = [
+        f"# Twin: {name}",
+        "",
+        f"Data: {len(c.data.frames)} files, period {est.period.label()}; {s.warm_days} simulated days "
+        f"before it let the model's made-up start settle. Built in {seconds:.0f} s "
+        f"({s.trials} trials x {s.replications} seeds, backtest {'on' if bt is not None else 'off'}, "
+        f"{c.workers} workers). Nothing below identifies a person: counts, rates and group means only.",
+        "",
+        "Run it: `sim-run --config-dir "
+        + str(Path("experiments/outputs/twin") / name / "configs")
+        + f" org={name}`; "
+        f"with its uncertainty: `sim-compare --config-dir ... org={name} uncertainty=parameters ensemble=.../ensemble.parquet`.",
+        "",
+        "## Data quality",
+        "",
+        report.md(pd.DataFrame(estimate.quality(c.data, est.period))),
+        "## Observed vs twin",
+        "",
+        "Fitted: the calibration's targets; check: figures the twin was not fitted to (service level "
+        "follows from the fitted operations through the queue). Twin: the ensemble's weighted mean and "
+        "90% range over parameter sets (each set's value is its mean over seeds).",
+        "",
+        report.md(observed),
+        "## Direct estimates",
+        "",
+        "Quit hazard by tenure (lifelines, piecewise exponential with left truncation; the model's "
+        f"bands). Kaplan-Meier: {est.hazard.km_one_year:.0%} still employed a year after hire; "
+        f"median tenure {est.hazard.km_median_years:.1f} years.",
+        "",
+        report.md(report.hazard_table(est)),
+        "Organisation (first day's roster: "
+        + ", ".join(f"{r} {n}" for r, n in est.headcount.items())
+        + f"; teams: {len(est.teams)}):",
+        "",
+        report.md(direct),
+        "Moment fit, round by round (simulated figures, then the values set for the next round):",
+        "",
+        report.md(moment_table(moments)),
+        "## Calibrated parameters",
+        "",
+        report.md(cal["parameters"]),
+        "Full fit report: [calibration/fit.md](calibration/fit.md).",
+        "",
+        *report.survey_tables(c.data, est),
+        "",
+    ]
+    if bt is not None:
+        missed = bt[bt["inside"] != "yes"]
+        lines += [
+            "## Backtest",
+            "",
+            f"Fitted on {c.backtest.estimates.period.label()} only (moment fit and calibration, "
+            f"{s.backtest_trials} trials), then run through the whole period and read over the last third, "
+            f"{c.last.label()}: {s.backtest_runs} runs, each a set drawn by weight from the backtest's ensemble "
+            "with its own seed. The interval covers seed noise and parameter uncertainty at the "
+            "organisation's own size; the twin starts from the model's start, not from the state on the split day.",
+            "",
+            report.md(bt),
+            "Missed: "
+            + (
+                "; ".join(
+                    f"{r['figure']} ({r['inside']} the interval, error {r['error']:+.3g})"
+                    for _, r in missed.iterrows()
+                )
+                or "nothing: every observed figure lies inside its interval"
+            )
+            + ".",
+            "",
+        ]
+    lines += ["## What the data could not identify", ""]
+    lines += [f"- {x}" for x in report.unidentified(est, cal, twin.config, [*est.notes, *c.notes])]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def moment_table(moments: list[dict[str, Any]]) -> pd.DataFrame:
+    table = pd.DataFrame(moments).set_index("round").T
+    table.columns = [f"round {r}" for r in table.columns]
+    return table.reset_index().rename(columns={"index": "key"})
+
+
+def show(result: dict[str, Any], checked: Checked, outdir: Path) -> None:
+    with pd.option_context("display.width", 160, "display.float_format", "{:.4g}".format):
+        print(result["observed"].to_string(index=False))
+        if result["backtest"] is not None:
+            print("\nbacktest (last third):")
+            print(result["backtest"].to_string(index=False))
+    name = checked.name
+    print(f"\ntwin built in {result['seconds']:.0f} s; results in {outdir} (twin.md)")
+    if result.get("installed"):
+        print(
+            f"installed: configs/org/{name}.yaml, configs/journey/{name}.yaml (sim-run org={name})"
+        )
+    print(f"run it: sim-run --config-dir {outdir / 'configs'} org={name}")
+
+
+PROGRAM = study.StudyProgram(study=STUDIES["twin"], check=check, run=run, show=show)
+
+
+def main() -> None:
+    """`sim-twin` (see the module docstring)."""
+    study.main(PROGRAM)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,388 @@
+"""Building the twin: the run config from the estimates, the operations fit, the calibration
+with sim-calibrate's machinery, and the backtest's predictions.
+
+1. **Direct estimates** (sim/twin/estimate.py) set the organisation's size, customer base,
+   revenue and first guesses of its operations.
+2. **Moment fit** (`fit_moments`, a few runs): what the data measure but the model states in
+   other terms is matched by a damped fixed-point step per round, each knob against the figure
+   it alone moves: new needs per customer against contacts per customer, a skilled agent's
+   handle time against the mean handle time, patience against abandonment, paid acquisition
+   against all acquisitions, the quit hazard's tenure factors against the roster's hazard by
+   tenure band (indirect inference: the model's hazard by band, measured the same way), and
+   first centres of the three calibrated parameters against turnover, work happiness and churn.
+3. **Calibration** (`calibrate`): sim/calibration's TPE loop over engagement_base,
+   quit_rate_annual and churn_rate_annual, with priors around those centres and the
+   organisation's own figures as targets; its ensemble carries the uncertainty left.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.calibration import statistics
+from sim.calibration.settings import Plan, Prior, with_parameters
+from sim.calibration.targets import Design, Target
+from sim.config import RANGES, JourneyConfig, SimConfig, validate
+from sim.twin.estimate import NEWCOMER_DAYS, VETERAN_DAYS, Estimates
+
+FREE = ("behaviour.engagement_base", "behaviour.quit_rate_annual", "behaviour.churn_rate_annual")
+FACTORS = ("behaviour.newcomer_quit_factor", "behaviour.veteran_quit_factor")
+# Observed figure -> (target id, model statistic, role). Calibrate-role targets are fitted;
+# the rest are only reported beside the fit (the twin's check of itself).
+TARGETS = (
+    ("turnover", "expected_turnover_annual", "calibrate"),  # the hazard: quits without noise
+    ("work_happiness", "work_happiness_mean", "calibrate"),
+    ("churn", "customer_churn_annual", "calibrate"),
+    ("service_level", "service_level", "validate"),
+    ("abandon_rate", "abandon_rate", "validate"),
+    ("handle_seconds", "handle_seconds", "validate"),
+    ("first_contact_resolution", "first_contact_resolution", "validate"),
+    ("enps", "enps", "validate"),
+    ("nps", "nps", "validate"),
+)
+SD_FLOOR = {"turnover": 0.02, "work_happiness": 0.05, "churn": 0.003}
+
+
+@dataclass(frozen=True)
+class Twin:
+    """A twin's run config and what it was fitted against."""
+
+    config: SimConfig  # days = warm-up + the period; behaviour at the centres / best set
+    estimates: Estimates
+    warm_days: int
+
+    @property
+    def window(self) -> int:
+        return self.estimates.period.days
+
+
+def journey_from_roster(
+    base: JourneyConfig, name: str, heads: dict[str, int], employees: int
+) -> tuple[JourneyConfig, list[str]]:
+    """The base journey with each role's headcount from the roster (x org.employees); roles
+    nobody holds are dropped where the journey stays valid without them, kept otherwise."""
+    journey = copy.deepcopy(base)
+    journey.name = name
+    notes = []
+    for role, cfg in journey.roles.items():
+        if heads.get(role):
+            cfg.headcount = heads[role] / max(employees, 1)
+    for role in [r for r in journey.roles if not heads.get(r)]:
+        trial = copy.deepcopy(journey)
+        del trial.roles[role]
+        for other in trial.roles.values():
+            other.depends_on = [d for d in other.depends_on if d != role]
+        try:
+            validate(dataclasses.replace(SimConfig(), journey=trial))
+        except Exception:  # noqa: BLE001 - the journey needs it: keep the base's
+            notes.append(f"role {role}: nobody in the roster; kept at the base journey's size")
+            continue
+        journey = trial
+        notes.append(f"role {role}: nobody in the roster; left out of the twin's journey")
+    return journey, notes
+
+
+def set_org(config: SimConfig, values: dict[str, float]) -> SimConfig:
+    """`config` with org.* values (integers rounded, each clipped into the schema's range)."""
+    org = config.org
+    changes = {}
+    for key, value in values.items():
+        lo, hi = RANGES[f"org.{key}"]
+        v = min(
+            max(float(value), lo if lo is not None else -math.inf),
+            hi if hi is not None else math.inf,
+        )
+        changes[key] = int(round(v)) if isinstance(getattr(org, key), int) else v
+    return dataclasses.replace(config, org=dataclasses.replace(org, **changes))
+
+
+def clip(key: str, value: float) -> float:
+    lo, hi = RANGES[key]
+    return float(
+        min(max(value, lo if lo is not None else -math.inf), hi if hi is not None else math.inf)
+    )
+
+
+def twin_config(
+    base: SimConfig, name: str, est: Estimates, journey: JourneyConfig, warm_days: int, seed: int
+) -> SimConfig:
+    """The first twin: the base run with the roster's journey, the estimated org, the period."""
+    config = dataclasses.replace(
+        base, journey=journey, days=warm_days + est.period.days, progress=False, seed=seed
+    )
+    config = set_org(config, est.org)
+    config = dataclasses.replace(config, org=dataclasses.replace(config.org, name=name))
+    validate(config)
+    return config
+
+
+# ---- the moment fit --------------------------------------------------------------------------
+def measure(task: tuple[SimConfig, int]) -> dict[str, float]:
+    """One run: the figures the moment fit matches, over the last `window` days, and the quit
+    hazard by tenure band (the model's own hazard, exposure-weighted, per year)."""
+    from sim.cli import quiet_libraries
+    from sim.model import ServiceModel
+    from sim.workforce import quit_hazard
+
+    quiet_libraries()
+    config, window = task
+    model = ServiceModel(config)
+    bands = np.zeros((3, 2))  # hazard sum, seat-days
+    for day in range(config.days):
+        model.step()
+        if day >= config.days - window:
+            s = model.staff
+            h = quit_hazard(s, model.behaviour)[s.active]
+            t = s.tenure[s.active]
+            band = np.where(t < NEWCOMER_DAYS, 0, np.where(t > VETERAN_DAYS, 2, 1))
+            bands[:, 0] += np.bincount(band, weights=h, minlength=3)
+            bands[:, 1] += np.bincount(band, minlength=3)
+    ts = model.timeseries().tail(window)
+    years = window / 365.0
+    stock = float(ts["customers"].mean())
+    out = {
+        "contacts_per_customer_day": float(ts["contacts"].mean()) / stock,
+        "acquisition": float(ts["acquired"].sum()) / stock / years,
+        "handle_seconds": statistics.value("handle_seconds", ts),
+        "abandon_rate": statistics.value("abandon_rate", ts),
+        "turnover": statistics.value("expected_turnover_annual", ts),
+        "work_happiness": statistics.value("work_happiness_mean", ts),
+        "churn": statistics.value("customer_churn_annual", ts),
+    }
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = bands[:, 0] / bands[:, 1] * 365.0
+    out.update(
+        {
+            f"hazard_{b}": float(r)
+            for b, r in zip(("newcomer", "middle", "veteran"), rate, strict=True)
+        }
+    )
+    return out
+
+
+def fit_moments(
+    twin: Twin, rounds: int, replications: int, workers: int, progress: bool
+) -> tuple[Twin, list[dict[str, Any]]]:
+    """`rounds` damped fixed-point steps of the org's operations and the quit factors, and the
+    centres of the calibrated parameters. Returns the fitted twin and a log of every round."""
+    from sim.analysis.parallel import parallel_map
+
+    est, config = twin.estimates, twin.config
+    f = est.figures
+    obs: dict[str, float] = {
+        k: f[k].value for k in ("turnover", "work_happiness", "churn") if k in f
+    }
+    if "contacts_per_day" in f and "customers_mean" in f:
+        obs["contacts_per_customer_day"] = f["contacts_per_day"].value / f["customers_mean"].value
+    for k in ("handle_seconds", "abandon_rate"):
+        if k in f:
+            obs[k] = f[k].value
+    if "acquisition" in f:
+        obs["acquisition"] = f["acquisition"].value
+    ratios = {b: est.hazard.factor(b) for b in ("newcomer", "veteran")}
+    log = []
+    for r in range(rounds):
+        tasks = [
+            (dataclasses.replace(config, seed=config.seed + i), twin.window)
+            for i in range(replications)
+        ]
+        runs = parallel_map(
+            measure, tasks, workers=workers, desc=f"moment fit {r + 1}/{rounds}", progress=progress
+        )
+        sim = {k: float(np.nanmean([run[k] for run in runs])) for k in runs[0]}
+        org, b = config.org, config.behaviour
+        step: dict[str, float] = {}
+        if "contacts_per_customer_day" in obs and sim["contacts_per_customer_day"] > 0:
+            step["contacts_per_customer_year"] = (
+                org.contacts_per_customer_year
+                * obs["contacts_per_customer_day"]
+                / sim["contacts_per_customer_day"]
+            )
+        if "handle_seconds" in obs and sim["handle_seconds"] > 0:
+            step["handle_minutes"] = (
+                org.handle_minutes * obs["handle_seconds"] / sim["handle_seconds"]
+            )
+        # Abandonment below 0.1% says little about patience: leave it at the preset's.
+        if obs.get("abandon_rate", 0) > 0.001 and sim["abandon_rate"] > 0:
+            step["patience_seconds"] = (
+                org.patience_seconds * (sim["abandon_rate"] / obs["abandon_rate"]) ** 0.8
+            )
+        if "acquisition" in obs and sim["acquisition"] > 0:
+            step["acquisition_rate"] = (
+                org.acquisition_rate * obs["acquisition"] / sim["acquisition"]
+            )
+        beh: dict[str, float] = {}
+        if sim["turnover"] > 0:
+            beh["behaviour.quit_rate_annual"] = (
+                b.quit_rate_annual * obs["turnover"] / sim["turnover"]
+            )
+        if "work_happiness" in obs:
+            beh["behaviour.engagement_base"] = (
+                b.engagement_base + obs["work_happiness"] - sim["work_happiness"]
+            )
+        if "churn" in obs and sim["churn"] > 0:
+            beh["behaviour.churn_rate_annual"] = b.churn_rate_annual * obs["churn"] / sim["churn"]
+        for band, key in zip(("newcomer", "veteran"), FACTORS, strict=True):
+            sim_ratio = (
+                sim[f"hazard_{band}"] / sim["hazard_middle"]
+                if sim["hazard_middle"] > 0
+                else math.nan
+            )
+            if ratios[band] is not None and math.isfinite(sim_ratio) and sim_ratio > 0:
+                current = getattr(b, key.removeprefix("behaviour."))
+                beh[key] = current * ratios[band] / sim_ratio
+        beh = {k: clip(k, v) for k, v in beh.items()}
+        log.append({"round": r + 1, **{f"sim.{k}": v for k, v in sim.items()}, **step, **beh})
+        config = with_parameters(set_org(config, step), beh)
+    validate(config)
+    return dataclasses.replace(twin, config=config), log
+
+
+# ---- the calibration -------------------------------------------------------------------------
+def targets_for(twin: Twin, name: str) -> tuple[Target, ...]:
+    """The organisation's own figures as sim-calibrate targets on the twin's design."""
+    config, est = twin.config, twin.estimates
+    design = Design(
+        name, "baseline", config.org.employees, config.org.customers, config.days, twin.window
+    )
+    out = []
+    for tid, stat, role in TARGETS:
+        if tid not in est.figures or not math.isfinite(est.figures[tid].value):
+            continue
+        fig = est.figures[tid]
+        sd = max(fig.se, SD_FLOOR.get(tid, 0.0))
+        out.append(
+            Target(
+                tid,
+                stat,
+                statistics.aggregation(tid, stat),
+                design,
+                fig.value,
+                sd,
+                f"the organisation's data, {est.period.label()}: {fig.n}",
+                role,
+            )
+        )
+    return tuple(out)
+
+
+def priors_for(config: SimConfig, targets: tuple[Target, ...]) -> tuple[Prior, ...]:
+    """Uniform priors around the moment fit's centres: x0.6-1.6 for the rates, +-0.8 points for
+    engagement_base; only for parameters whose target the data hold."""
+    b = config.behaviour
+    have = {t.id for t in targets if t.role == "calibrate"}
+    out = []
+    for key, tid in zip(FREE, ("work_happiness", "turnover", "churn"), strict=True):
+        if tid not in have:
+            continue
+        c = getattr(b, key.removeprefix("behaviour."))
+        lo, hi = (c - 0.8, c + 0.8) if key.endswith("engagement_base") else (0.6 * c, 1.6 * c)
+        out.append(Prior(key, clip(key, lo), clip(key, hi)))
+    return tuple(out)
+
+
+def calibrate(
+    twin: Twin,
+    name: str,
+    folder: Path,
+    *,
+    trials: int,
+    replications: int,
+    workers: int,
+    sampler_seed: int,
+    progress: bool,
+) -> dict[str, Any]:
+    """sim-calibrate's loop (sim/calibration/fit.py) and outputs (report.py) in `folder`."""
+    from sim.calibration import fit, report
+
+    found = targets_for(twin, name)
+    plan = Plan(
+        name=name,
+        run_dir=folder,
+        targets=found,
+        priors=priors_for(twin.config, found),
+        configs={found[0].design: twin.config},
+        base_behaviour=dataclasses.asdict(twin.config.behaviour),
+        trials=trials,
+        replications=replications,
+        startup_trials=max(1, min(8, trials // 2)),
+        sampler_seed=sampler_seed,
+        batch=2 * workers,
+        workers=workers,
+        ensemble_level=0.95,
+        unidentified_ratio=0.7,
+        install=False,
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    study = fit.run_trials(plan, progress=progress)
+    table = fit.trials_table(study, plan)
+    if table.empty:
+        raise RuntimeError("no trial completed: every parameter set failed")
+    ens = fit.ensemble(table, plan)
+    best = fit.best_values(table, plan)
+    shown = report.write_outputs(folder, plan, table, ens, best)
+    (folder / "study.db").unlink(missing_ok=True)  # the twin reruns whole; no resumable study
+    return {"plan": plan, "trials": table, "ensemble": ens, "best": best, **shown}
+
+
+# ---- predictions -------------------------------------------------------------------------------
+PREDICTED = (
+    "employee_turnover_annual",
+    "work_happiness_mean",
+    "customer_churn_annual",
+    "service_level",
+    "abandon_rate",
+    "handle_seconds",
+    "enps",
+    "nps",
+)
+
+
+def predict_one(task: tuple[SimConfig, int]) -> dict[str, float]:
+    from sim.cli import quiet_libraries
+    from sim.runner import run_model
+
+    quiet_libraries()
+    config, window = task
+    ts = run_model(config, progress=False).timeseries().tail(window)
+    return {k: statistics.value(k, ts) for k in PREDICTED}
+
+
+def predict(
+    config: SimConfig,
+    ens: pd.DataFrame,
+    runs: int,
+    window: int,
+    seed: int,
+    workers: int,
+    progress: bool,
+) -> pd.DataFrame:
+    """`runs` runs of `config`, each with a parameter set drawn (by weight) from the ensemble
+    and its own seed: each PREDICTED figure over the last `window` days."""
+    from sim.analysis.parallel import parallel_map
+
+    rng = np.random.default_rng([seed, 0x7E1])
+    keys = [c for c in ens.columns if c.startswith("behaviour.")]
+    w = ens["weight"].to_numpy(dtype=float)
+    picks = rng.choice(len(ens), size=runs, p=w / w.sum())
+    tasks = [
+        (
+            dataclasses.replace(
+                with_parameters(config, {k: float(ens[k].iloc[i]) for k in keys}),
+                seed=seed + 1000 + j,
+            ),
+            window,
+        )
+        for j, i in enumerate(picks.tolist())
+    ]
+    return pd.DataFrame(
+        parallel_map(predict_one, tasks, workers=workers, desc="backtest", progress=progress)
+    )
