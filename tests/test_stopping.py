@@ -28,7 +28,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-TINY_ORG = ["org.employees=3", "org.customers=2000"]
+TINY_ORG = ["org.employees=3", "org.teams=1", "org.customers=2000"]
 FIRST_RUN_TIMEOUT = 150  # s: start-up and one tiny run, on a loaded 2-core machine
 EXIT_WITHIN = 10  # s from the signal to the exit ("a few seconds"; about 1 s when idle)
 GONE_WITHIN = 3  # s after a SIGKILL until no process of the group is left
@@ -204,12 +204,14 @@ def test_sigkill_of_a_study_leaves_no_worker(command, tmp_path):
 
 def test_sigkill_of_a_joblib_sweep_leaves_no_worker(command, tmp_path):
     """The issue's case: after a SIGKILL of `sim-run -m hydra/launcher=joblib`, loky's workers
-    finished their jobs and lived on for minutes. A job in a loky worker now dies with sim-run."""
+    finished their jobs and lived on for minutes. Four workers for two jobs: the two that never
+    get a job must go too (they wait for work with loky's 300 s idle timeout)."""
     c = command(
-        "sim-run", "-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "seed=0,1,2,3",
+        "sim-run", "-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=4", "seed=0,1",
         *TINY_ORG, "days=400", f"hydra.sweep.dir={tmp_path / 'sweep'}",
     )  # fmt: skip
-    c.wait_for_progress(400)  # a job's day bar moves: its worker has started the job
-    assert len(group_members(c.proc.pid)) >= 3
+    c.wait_for_progress(400)  # a job's day bar moves: the workers are up
+    loky = [p for p in group_members(c.proc.pid) if "LokyProcess" in p]
+    assert len(loky) == 4, loky
     c.stop(signal.SIGKILL)
     assert c.left_behind(GONE_WITHIN) == []

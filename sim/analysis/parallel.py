@@ -11,13 +11,14 @@ Stopping. Workers never outlive the process that started them, whatever stops it
 - Workers ignore SIGINT: a terminal's Ctrl+C reaches the whole process group, and a worker that
   raised KeyboardInterrupt would print its own traceback and carry on with the queue.
 - SIGKILL of the parent (or any death without cleanup): on Linux each worker asks the kernel to
-  SIGKILL it when its parent dies (PR_SET_PDEATHSIG). A Hydra job run in the joblib launcher's
-  loky workers gets the same through the `LauncherWorker` callback (configs/config.yaml).
+  SIGKILL it when its parent dies (PR_SET_PDEATHSIG). The Hydra joblib launcher's loky workers
+  start the same way, through the `JoblibWorkers` callback (configs/config.yaml).
 """
 
 from __future__ import annotations
 
 import ctypes
+import functools
 import multiprocessing
 import os
 import signal
@@ -102,42 +103,44 @@ class _Stop:
                 signal.signal(s, handler)
 
 
-def die_with_parent(parent: int | None = None) -> None:
+def die_with_parent(parent: int) -> None:
     """Have the kernel SIGKILL this process when its parent dies (Linux; elsewhere a no-op).
-    `parent` is the pid that started this process; if it is already gone (it died before this
-    ran), exit now. Without it, the parent that `multiprocessing` recorded is used."""
+    `parent` is the pid that started this process: if it is already gone (it died before the
+    request took effect), exit now."""
     if not sys.platform.startswith("linux"):
         return
-    if parent is None:
-        recorded = multiprocessing.parent_process()
-        parent = recorded.pid if recorded is not None else os.getppid()
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
         return  # not allowed here (e.g. a sandbox): the parent's own cleanup still applies
-    if os.getppid() != parent:  # the parent died before the request took effect
+    if os.getppid() != parent:
         os._exit(1)
 
 
-class LauncherWorker(Callback):
-    """Hydra callback (configs/config.yaml, hydra.callbacks) for a job that runs in a launcher's
-    worker process (the joblib launcher's loky workers): it dies with the process that launched
-    it, leaves Ctrl+C to that process, and gets a thread lock for its bars (as `_worker_init`).
-    Loky's workers do not watch their parent: after a SIGKILL of `sim-run -m
-    hydra/launcher=joblib` they finished their jobs and then idled for loky's 300 s timeout.
-    A job run in the command's own process (the basic launcher) is left alone: that process
-    must not die with the shell that started it (nohup, &)."""
+class JoblibWorkers(Callback):
+    """Hydra callback (configs/config.yaml, hydra.callbacks): the joblib launcher's loky workers
+    start as this module's pool workers do (`_worker_init`): they die with the process that
+    launched them, leave Ctrl+C to it, and lock their bars with a thread lock. Loky's workers
+    do not watch their parent: after a SIGKILL of `sim-run -m hydra/launcher=joblib` they
+    finished their jobs and then idled for loky's 300 s timeout, and so did workers that never
+    got a job. The launcher asks joblib for its backend by name ("loky") and takes no
+    initializer, so the name is registered (joblib's public `register_parallel_backend`) to
+    the same backend with one, before the sweep launches; only this process is affected."""
 
-    def on_job_start(self, config: Any = None, **kwargs: Any) -> None:
-        if multiprocessing.parent_process() is not None:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            die_with_parent()
-            tqdm.set_lock(threading.RLock())
+    def on_multirun_start(self, config: Any = None, **kwargs: Any) -> None:
+        from joblib import register_parallel_backend
+        from joblib.parallel import LokyBackend
+
+        register_parallel_backend(
+            "loky",
+            functools.partial(LokyBackend, initializer=_worker_init, initargs=(os.getpid(),)),
+        )
 
 
 def _worker_init(parent: int) -> None:
-    """Runs first in every pool worker. The parent spawned it with SIGINT and SIGTERM blocked (so
-    a Ctrl+C during its start-up cannot print a traceback); from here Ctrl+C is the parent's to
-    act on, SIGTERM kills the worker, and the worker dies with its parent."""
+    """Runs first in every pool worker (and loky worker of a joblib sweep). The pool spawns its
+    workers with SIGINT and SIGTERM blocked (so a Ctrl+C during their start-up cannot print a
+    traceback); from here Ctrl+C is the parent's to act on, SIGTERM kills the worker, and the
+    worker dies with its parent."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     die_with_parent(parent)
