@@ -101,8 +101,30 @@ def one_line_error(ex: BaseException, schema: type = SimConfig) -> str:
     cause = ex.__cause__ if ex.__cause__ is not None else ex
     msg = str(cause)
     full = re.search(r"full_key: (\S+)", msg)
+    value = re.search(r"Value '([^']*)' of type '(\w+)' could not be converted to (\w+)", msg)
+    if full and value:  # a string where a number goes: the key, the value, what is allowed
+        allowed = _allowed(full.group(1)) or f"a {value.group(3).lower()}"
+        return f"{full.group(1)}={value.group(1)!r} is not allowed: {allowed}"
     head = next((ln.strip() for ln in msg.splitlines() if ln.strip()), type(cause).__name__)
     return f"{full.group(1)}: {head}" if full else head
+
+
+def _allowed(key: str) -> str:
+    """`a number in [lo, hi]` for a key of the run's schema, a journey role's or stage's value
+    included (journey.roles.<name>.headcount); '' for a key without a range."""
+    from sim.config import RANGES, RoleConfig, StageConfig
+
+    if key in RANGES:
+        lo, hi = RANGES[key]
+        return f"a number in [{lo}, {hi}]"
+    parts = key.split(".")
+    if len(parts) == 4 and parts[0] == "journey" and parts[1] in ("roles", "stages"):
+        node = RoleConfig if parts[1] == "roles" else StageConfig
+        for f in fields(node):
+            if f.name == parts[3] and "range" in f.metadata:
+                lo, hi = f.metadata["range"]
+                return f"a number in [{lo}, {hi}]"
+    return ""
 
 
 def refuse(ex: ConfigError) -> NoReturn:
@@ -166,13 +188,18 @@ def guarded(entry: Callable[[], object], schema: type = SimConfig) -> None:
         sys.exit(ex.code)
     except KeyboardInterrupt as ex:  # outside a study's runs (sim-run, a sweep): no count
         signum = getattr(ex, "signum", signal.SIGINT)
-        print("interrupted" if signum == signal.SIGINT else "terminated", file=sys.stderr)
+        word = "interrupted" if signum == signal.SIGINT else "terminated"
+        print(f"\n{word}", file=sys.stderr)  # on a line of its own: a run's bar stops mid-line
         sys.exit(128 + signum)
     except (ConfigError, HydraException, OmegaConfBaseException) as ex:
         print(f"error: {one_line_error(ex, schema)}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
     except FileNotFoundError as ex:
         print(f"error: file not found: {ex.filename}", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+    except yaml.YAMLError as ex:  # a config file of the user's (a journey, a preset) that
+        # does not parse: name the file and the place, not a 150-line traceback
+        print(f"error: {yaml_error(ex)}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
     except ValueError as ex:
         # Hydra reports misused command-line flags (e.g. -m with --cfg) as a ValueError from
@@ -184,6 +211,18 @@ def guarded(entry: Callable[[], object], schema: type = SimConfig) -> None:
         sys.exit(EXIT_BAD_INPUT)
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def yaml_error(ex: yaml.YAMLError) -> str:
+    """One line for a YAML file that does not parse: the file, the line and column, the problem."""
+    mark = getattr(ex, "problem_mark", None)
+    problem = getattr(ex, "problem", None) or str(ex).splitlines()[0]
+    if mark is None:
+        return f"a config file does not parse as YAML: {problem}"
+    return (
+        f"{mark.name} does not parse as YAML: {problem} (line {mark.line + 1}, column "
+        f"{mark.column + 1}); allowed: a YAML mapping of config keys"
+    )
 
 
 def kept_after_interrupt(job_config: DictConfig | None) -> str:

@@ -42,13 +42,20 @@ def customer_answers(customers: CustomerTable) -> np.ndarray:
     return answers(customers.satisfaction, customers.recommend_bias)
 
 
+# Survey tools report no group smaller than this, for anonymity and because a score of a few
+# people is noise (a common default reporting threshold of engagement survey platforms; an
+# assumption here). The whole population (`all`) is always reported.
+MIN_GROUP = 5
+
+
 def _rows(day: int, split: str, labels, groups: np.ndarray, recommend, happiness) -> list[dict]:
     out = []
     for g, label in enumerate(labels):
         sel = groups == g
         if not sel.any():
             continue
-        happy = happiness[sel] if happiness is not None else None
+        shown = split == "all" or int(sel.sum()) >= MIN_GROUP
+        happy = happiness[sel] if happiness is not None and shown else None
         out.append(
             {
                 "day": day,
@@ -56,9 +63,10 @@ def _rows(day: int, split: str, labels, groups: np.ndarray, recommend, happiness
                 "split": split,
                 "group": str(label),
                 "n": int(sel.sum()),
-                "nps": nps(recommend[sel]),
+                "nps": nps(recommend[sel]) if shown else np.nan,
                 "work_happiness_mean": float(happy.mean()) if happy is not None else np.nan,
                 "share_9_10": float((happy >= 9).mean()) if happy is not None else np.nan,
+                "suppressed": not shown,
             }
         )
     return out

@@ -16,7 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.config.behaviour import BehaviourConfig
 from sim.config.errors import ASSUMPTION as A
-from sim.config.errors import check_range, param
+from sim.config.errors import ConfigError, check_range, param
 from sim.config.journey import JourneyConfig, validate_journey
 from sim.config.management import ManagementConfig
 from sim.config.org import OrgConfig
@@ -89,10 +89,28 @@ def validate(cfg: DictConfig | SimConfig) -> None:
     validate_journey(container.journey)
 
 
+# A composed journey always comes from a file of configs/journey/; one without stages is an
+# empty or mistyped file, which would otherwise run the single-stage day without a word.
+_EMPTY_JOURNEY = (
+    "a journey file with stages and roles (configs/journey/*.yaml); this one defines no stages "
+    "(journey=single_stage is the one-stage day)"
+)
+
+
+def _journey_choice(cfg: DictConfig) -> str:
+    from hydra.core.hydra_config import HydraConfig
+
+    if HydraConfig.initialized():
+        return str(HydraConfig.get().runtime.choices.get("journey", cfg.journey.get("name")))
+    return str(cfg.journey.get("name"))
+
+
 def to_dataclass(cfg: DictConfig) -> SimConfig:
     """Validate a composed DictConfig and turn it into the typed SimConfig the model takes
     (a study command's own settings node is left out: `sim.study` reads it)."""
     validate(cfg)
+    if "journey" in cfg and not cfg.journey.get("stages"):
+        raise ConfigError("journey", _journey_choice(cfg), _EMPTY_JOURNEY)
     own = {f.name: cfg[f.name] for f in fields(SimConfig) if f.name in cfg}
     merged = OmegaConf.merge(OmegaConf.structured(SimConfig), own)
     return OmegaConf.to_object(merged)  # type: ignore[return-value]
