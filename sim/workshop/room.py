@@ -20,6 +20,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -29,7 +30,7 @@ from sim.finance import day_money
 from sim.kpis import REGISTRY
 from sim.outputs import summarise
 from sim.viz.data import MIN_RATE_DAYS, WINDOW
-from sim.viz.levers import WORKSHOP_EMPLOYEES, policy_range
+from sim.viz.levers import WORKSHOP_EMPLOYEES, lever_specs, policy_range
 from sim.viz.session import LeverChange, Session
 from sim.workshop.storyline import EVENTS, ROUND_LENGTHS, WORKSHOP_LEVERS, Storyline
 
@@ -207,10 +208,18 @@ class Room:
         room_code: str,
         facilitator_key: str,
         employees: int = WORKSHOP_EMPLOYEES,
+        export_dir: Path | None = None,
     ) -> None:
         self.storyline = storyline
+        # The session's own folder: the only place a page can make the server write.
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        self.export_dir = Path(export_dir or "workshop-exports") / f"{storyline.name}-{stamp}"
+        self.error: str | None = None
         self._code, self._key = room_code, facilitator_key
         self.employees = int(employees)
+        # The sliders' ranges compose every preset with Hydra (seconds): once, here, rather
+        # than in the first team's page while other pages wait for the same lock.
+        lever_specs(storyline.org)
         self.lock = threading.RLock()
         self.changed = threading.Condition()
         self.version = 0
@@ -365,13 +374,36 @@ class Room:
     def advance(self) -> float:
         """Play the open round for every unit at once; return the seconds it took. Teams cannot
         decide while it runs; the next round opens when every unit has played."""
+        return self._play(*self._begin())
+
+    def advance_async(self) -> threading.Thread:
+        """`advance` in a thread (the facilitator's page stays live); refusals raise here, and a
+        failure while playing shows as `error`."""
+        begun = self._begin()
+
+        def run() -> None:
+            try:
+                self._play(*begun)
+            except Exception as ex:  # shown on the facilitator's page
+                self.error = f"{type(ex).__name__}: {ex}"
+                self._touch()
+
+        thread = threading.Thread(target=run, name="workshop-advance", daemon=True)
+        thread.start()
+        return thread
+
+    def _begin(self) -> tuple[RoundRecord, list[Team], str]:
         with self.lock:
             if self.state not in ("open", "paused"):
                 raise WorkshopError("not_running")
             rnd = RoundRecord(self.round + 1, self.day, self.round_days, tuple(self.pending))
             self.state, resume = "advancing", self.state
             units = [self.reference, *self.teams.values()]
+            self.error = None
         self._touch()
+        return rnd, units, resume
+
+    def _play(self, rnd: RoundRecord, units: list[Team], resume: str) -> float:
         t0 = time.perf_counter()
         try:
             for unit in units:
@@ -399,6 +431,12 @@ class Room:
                 self._open_round(self.round + 1)
         self._touch()
         return seconds
+
+    def write_debrief(self, lang: str = "en") -> dict[str, Path]:
+        """The debrief and the session's data, written into this session's own folder."""
+        from sim.workshop.debrief import export
+
+        return export(self, self.export_dir, lang)
 
     # ---- reading ----------------------------------------------------------------------------
     @property

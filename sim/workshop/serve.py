@@ -1,0 +1,144 @@
+"""`sim-workshop`: serve a workshop room (team pages at `/`, the facilitator's at `/facilitator`).
+
+Loopback by default. The room code (teams) and the facilitator key are random unless given, and
+printed at start. Bad options are refused with one line and exit code 2, before anything starts.
+Solara's idle sessions are dropped after `--session-timeout` (its default keeps them a day, and
+their memory with them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import secrets
+import sys
+from pathlib import Path
+
+from sim.cli import group_options
+from sim.config import ConfigError
+from sim.viz.levers import WORKSHOP_EMPLOYEES
+from sim.viz.serve import is_loopback, port_free
+from sim.workshop.app import ENV
+from sim.workshop.storyline import DEFAULT
+
+DEFAULT_PORT = 8766
+TIMEOUT = re.compile(r"^\d+[smh]$")
+
+
+def _secret() -> str:
+    """Six characters from an alphabet without look-alikes (0/O, 1/l): easy to read aloud."""
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(6))
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="sim-workshop", description="Serve a workshop room.")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port ({DEFAULT_PORT})")
+    p.add_argument(
+        "--storyline",
+        default=DEFAULT,
+        help=f"a storyline of configs/workshop/ ({', '.join(group_options('workshop'))}) "
+        "or a .yaml file",
+    )
+    p.add_argument("--room-code", help="what teams type to join (random when not given)")
+    p.add_argument("--facilitator-key", help="the facilitator's key (random when not given)")
+    p.add_argument(
+        "--employees",
+        type=int,
+        default=WORKSHOP_EMPLOYEES,
+        help=f"desks per team's unit ({WORKSHOP_EMPLOYEES}); customers scale with them",
+    )
+    p.add_argument(
+        "--export-dir",
+        default="workshop-exports",
+        help="where the debrief is written (a folder per session inside it)",
+    )
+    p.add_argument(
+        "--session-timeout",
+        default="10m",
+        help="drop a browser session this long after its tab closed (10m; e.g. 30s, 2h)",
+    )
+    args = p.parse_args(argv)
+    if not 1 <= args.employees <= 1_000:
+        p.error(f"--employees={args.employees} is not allowed: a number in [1, 1000]")
+    if not 1 <= args.port <= 65_535:
+        p.error(f"--port={args.port} is not allowed: a number in [1, 65535]")
+    if not TIMEOUT.match(args.session_timeout):
+        p.error(f"--session-timeout={args.session_timeout} is not allowed: like 30s, 10m or 2h")
+    for opt in ("room_code", "facilitator_key"):
+        value = getattr(args, opt)
+        if value is not None and not re.fullmatch(r"\S{4,64}", value):
+            p.error(
+                f"--{opt.replace('_', '-')}={value!r} is not allowed: 4-64 characters, no spaces"
+            )
+    if args.room_code and args.room_code == args.facilitator_key:
+        p.error("--facilitator-key is not allowed: it must differ from --room-code")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    code = args.room_code or _secret()
+    key = args.facilitator_key or _secret() + _secret()
+    os.environ.update(
+        {
+            ENV["storyline"]: args.storyline,
+            ENV["room_code"]: code,
+            ENV["facilitator_key"]: key,
+            ENV["employees"]: str(args.employees),
+            ENV["export_dir"]: str(Path(args.export_dir).resolve()),
+            # Solara: drop closed sessions soon; no telemetry or version check (rooms are often
+            # offline and the page must not call out).
+            "SOLARA_KERNEL_CULL_TIMEOUT": args.session_timeout,
+            "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+        }
+    )
+    if not port_free(args.host, args.port):
+        print(f"error: port {args.port} on {args.host} is in use: try --port N", file=sys.stderr)
+        sys.exit(2)
+    from sim.workshop.app import room
+
+    try:
+        built = room()  # before serving: a bad storyline fails here, and the first page is fast
+    except ConfigError as ex:
+        print(f"error: {ex}", file=sys.stderr)
+        sys.exit(2)
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    if not is_loopback(args.host):
+        print(
+            f"note: listening on {args.host}: anyone on this network who has the room code can "
+            "join as a team",
+            file=sys.stderr,
+        )
+    print(
+        f"Workshop: {built.storyline.title['en']}\n"
+        f"  teams:       http://{host}:{args.port}/   room code: {code}\n"
+        f"  facilitator: http://{host}:{args.port}/facilitator   key: {key}\n"
+        f"  debrief files: {built.export_dir}\n"
+        "  (Ctrl+C to stop)",
+        flush=True,
+    )
+    from solara.__main__ import run
+
+    run.main(
+        args=[
+            "sim.workshop.app",
+            "--host",
+            args.host,
+            "--port",
+            str(args.port),
+            "--production",
+            "--no-check-version",
+            "--no-open",
+            "--log-level",
+            "warning",
+        ],
+        prog_name="sim-workshop",
+        standalone_mode=True,
+    )
+
+
+if __name__ == "__main__":
+    main()
