@@ -10,7 +10,7 @@ import shutil
 import signal
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, fields, is_dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -451,12 +451,16 @@ def _run(cfg: DictConfig) -> dict:
 
 def run_main() -> None:
     """`sim-run`: one organisation, one scenario, one seed (or a Hydra multirun of them)."""
-    args = sys.argv[1:]
+    sys.argv[1:] = with_own_overrides(sys.argv[1:], RUN_SETTINGS)
+    guarded(_run)
+
+
+def with_own_overrides(args: list[str], own: Sequence[str] = ()) -> list[str]:
+    """The command line with the command's own overrides (and a job log created only when
+    something is logged) inserted just before the user's: argparse takes the overrides as one
+    run of arguments, and the user's own hydra.* overrides, coming later, win."""
     # A chosen job_logging (e.g. hydra/job_logging=none) may have no file handler to delay.
     log = [] if any("hydra/job_logging" in a for a in args) else [LOG_ON_DEMAND]
-    # Just before the user's overrides: argparse takes the overrides as one run of arguments,
-    # and the user's own hydra.* overrides, coming later, win.
     at = next((i for i, a in enumerate(args) if "=" in a and not a.startswith("-")), len(args))
     at = 0 if at == len(args) else at  # no override: first (after a flag it could be its value)
-    sys.argv[1:] = [*args[:at], *RUN_SETTINGS, *log, *args[at:]]
-    guarded(_run)
+    return [*args[:at], *own, *log, *args[at:]]

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -163,6 +164,23 @@ def remove_stale_temporaries(folder: Path) -> list[Path]:
         m = _TEMPORARY.match(path.name)
         if m and path.is_file() and not _writer_alive(int(m.group(1))):
             path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+# `.partial-PID-XXXX/`: the staging folder a study with process id PID fills before moving its
+# results into place (sim/study.py write_atomically).
+_STAGING = re.compile(r"^\.partial-(\d+)-")
+
+
+def remove_stale_staging(folder: Path) -> list[Path]:
+    """Delete the staging folders (`.partial-PID-*`) in `folder` whose study is no longer
+    running (killed by SIGKILL mid-write). Returns what was removed."""
+    removed = []
+    for path in folder.glob(".partial-*") if folder.is_dir() else ():
+        m = _STAGING.match(path.name)
+        if m and path.is_dir() and not _writer_alive(int(m.group(1))):
+            shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
     return removed
 

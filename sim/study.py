@@ -38,7 +38,14 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from sim.cli import CONFIG_DIR, EXIT_BAD_INPUT, guarded, quiet_libraries, refuse
+from sim.cli import (
+    CONFIG_DIR,
+    EXIT_BAD_INPUT,
+    guarded,
+    quiet_libraries,
+    refuse,
+    with_own_overrides,
+)
 from sim.config import STUDIES, ConfigError, SimConfig, Study, check_settings, to_dataclass
 
 if TYPE_CHECKING:
@@ -80,7 +87,7 @@ def main(program: StudyProgram[Any, Any], argv: list[str] | None = None) -> None
     except ConfigError as ex:
         print(f"error: {ex}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
-    sys.argv[1:] = args
+    sys.argv[1:] = with_own_overrides(args)  # no empty job log
     guarded(hydra_app(program), schema=program.study.config)
 
 
@@ -378,8 +385,11 @@ def paired_runs[Result](
 def write_atomically[Result](outdir: Path, produce: Callable[[Path], Result]) -> Result:
     """Let `produce` write into a fresh staging folder inside `outdir`, then move what it wrote
     into `outdir`; if it fails, remove the staging folder and leave `outdir` as it was."""
+    from sim.outputs import remove_stale_staging
+
     outdir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=outdir))
+    remove_stale_staging(outdir)  # what a study killed mid-write left (SIGKILL cannot clean up)
+    staging = Path(tempfile.mkdtemp(prefix=f".partial-{os.getpid()}-", dir=outdir))
     try:
         result = produce(staging)
     except BaseException:

@@ -140,3 +140,26 @@ def test_a_recipe_sized_for_the_call_centre_is_refused_beside_another_organisati
     sized = ["org=hotel", "experiment=quick", "org.employees=30", "org.customers=4000"]
     assert read_command_line(compare, sized) == sized
     assert read_command_line(compare, ["org=call_centre", "experiment=quick"])
+
+
+def test_a_staging_folder_left_by_a_killed_study_is_removed_by_the_next(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], text=True,
+                          capture_output=True, check=True)  # fmt: skip
+    stale = tmp_path / f".partial-{dead.stdout.strip()}-abc"
+    stale.mkdir()
+    (stale / "runs.parquet").write_bytes(b"half")
+    write_atomically(tmp_path, lambda folder: (folder / "report.md").write_text("whole"))
+    assert not stale.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.md"]
+
+
+def test_a_study_leaves_no_empty_job_log(tmp_path) -> None:
+    out = tmp_path / "compare"
+    args = ["org.employees=5", "org.customers=2000", "days=30", "replications=2", "workers=1",
+            "scenarios=[cost_cutting]", f"hydra.run.dir={out}"]  # fmt: skip
+    res = run_cli("sim-compare", *args, cwd=ROOT)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert not [p.name for p in out.iterdir() if p.suffix == ".log" and p.stat().st_size == 0]
