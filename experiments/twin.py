@@ -53,6 +53,7 @@ def check(settings: TwinSettings, base: SimConfig, _cfg: DictConfig) -> Checked:
     """Read and check the data, estimate, compose the twin's first config; refuse bad input."""
     from sim.analysis.parallel import workers_setting
     from sim.twin import build, data, estimate
+    from sim.twin.report import written_by_twin
 
     name = settings.name
     if not name or not name.replace("_", "").replace("-", "").isalnum():
@@ -96,7 +97,7 @@ def check(settings: TwinSettings, base: SimConfig, _cfg: DictConfig) -> Checked:
     if settings.install:
         for group in ("org", "journey"):
             path = CONFIG_DIR / group / f"{name}.yaml"
-            if path.is_file() and not path.read_text().startswith("# sim-twin"):
+            if path.is_file() and not written_by_twin(path):
                 raise ConfigError(
                     "twin.name",
                     name,
@@ -111,7 +112,9 @@ def run(checked: Checked, _base: SimConfig, folder: Path) -> dict[str, Any]:
     from sim.twin import build, estimate, report
 
     s, name, t0 = checked.settings, checked.name, time.monotonic()
-    twin, moments = build.fit_moments(checked.twin, s.moment_rounds, 2, checked.workers, True)
+    twin, moments, centre = build.fit_moments(
+        checked.twin, s.moment_rounds, s.replications, checked.workers, True
+    )
     cal = build.calibrate(
         twin,
         name,
@@ -121,6 +124,7 @@ def run(checked: Checked, _base: SimConfig, folder: Path) -> dict[str, Any]:
         workers=checked.workers,
         sampler_seed=s.sampler_seed,
         progress=True,
+        centre=centre,
     )
     best = dataclasses.replace(
         twin.config,
@@ -144,7 +148,9 @@ def run(checked: Checked, _base: SimConfig, folder: Path) -> dict[str, Any]:
     pd.DataFrame(moments).to_csv(folder / "moment_fit.csv", index=False)
     bt_table = None
     if checked.backtest is not None:
-        bt, _ = build.fit_moments(checked.backtest, s.moment_rounds, 2, checked.workers, True)
+        bt, _, bt_centre = build.fit_moments(
+            checked.backtest, s.moment_rounds, s.replications, checked.workers, True
+        )
         bt_cal = build.calibrate(
             bt,
             f"{name}_backtest",
@@ -154,6 +160,7 @@ def run(checked: Checked, _base: SimConfig, folder: Path) -> dict[str, Any]:
             workers=checked.workers,
             sampler_seed=s.sampler_seed,
             progress=True,
+            centre=bt_centre,
         )
         full = dataclasses.replace(bt.config, days=s.warm_days + est.period.days)
         runs = build.predict(
@@ -217,24 +224,25 @@ def write_md(
     lines = [
         f"# Twin: {name}",
         "",
-        f"Data: {len(c.data.frames)} files, period {est.period.label()}; {s.warm_days} simulated days "
-        f"before it let the model's made-up start settle. Built in {seconds:.0f} s "
-        f"({s.trials} trials x {s.replications} seeds, backtest {'on' if bt is not None else 'off'}, "
-        f"{c.workers} workers). Nothing below identifies a person: counts, rates and group means only.",
+        f"Data: {len(c.data.frames)} files, period {est.period.label()}; {s.warm_days} "
+        "simulated days before it let the model's made-up start settle. Built in "
+        f"{seconds:.0f} s ({s.trials} trials x {s.replications} seeds, backtest "
+        f"{'on' if bt is not None else 'off'}, {c.workers} workers). Nothing below identifies "
+        "a person: counts, rates and group means only.",
         "",
-        "Run it: `sim-run --config-dir "
-        + str(Path("experiments/outputs/twin") / name / "configs")
-        + f" org={name}`; "
-        f"with its uncertainty: `sim-compare --config-dir ... org={name} uncertainty=parameters ensemble=.../ensemble.parquet`.",
+        f"Run it: `sim-run --config-dir <this folder>/configs org={name}`; with its parameter "
+        f"uncertainty: `sim-compare --config-dir <this folder>/configs org={name} "
+        "uncertainty=parameters ensemble=<this folder>/ensemble.parquet`.",
         "",
         "## Data quality",
         "",
         report.md(pd.DataFrame(estimate.quality(c.data, est.period))),
         "## Observed vs twin",
         "",
-        "Fitted: the calibration's targets; check: figures the twin was not fitted to (service level "
-        "follows from the fitted operations through the queue). Twin: the ensemble's weighted mean and "
-        "90% range over parameter sets (each set's value is its mean over seeds).",
+        "Fitted: the calibration's targets; check: figures the twin was not fitted to "
+        "(service level follows from the fitted operations through the queue). Twin: the "
+        "ensemble's weighted mean and 90% range over parameter sets (each set's value is its "
+        "mean over seeds).",
         "",
         report.md(observed),
         "## Direct estimates",
@@ -265,11 +273,12 @@ def write_md(
         lines += [
             "## Backtest",
             "",
-            f"Fitted on {c.backtest.estimates.period.label()} only (moment fit and calibration, "
-            f"{s.backtest_trials} trials), then run through the whole period and read over the last third, "
-            f"{c.last.label()}: {s.backtest_runs} runs, each a set drawn by weight from the backtest's ensemble "
-            "with its own seed. The interval covers seed noise and parameter uncertainty at the "
-            "organisation's own size; the twin starts from the model's start, not from the state on the split day.",
+            f"Fitted on {c.backtest.estimates.period.label()} only (moment fit and "
+            f"calibration, {s.backtest_trials} trials), then run through the whole period and "
+            f"read over the last third, {c.last.label()}: {s.backtest_runs} runs, each a set "
+            "drawn by weight from the backtest's ensemble with its own seed. The interval "
+            "covers seed noise and parameter uncertainty at the organisation's own size; the "
+            "twin starts from the model's start, not from the state on the split day.",
             "",
             report.md(bt),
             "Missed: "

@@ -148,7 +148,8 @@ def measure(task: tuple[SimConfig, int]) -> dict[str, float]:
     ts = model.timeseries().tail(window)
     years = window / 365.0
     stock = float(ts["customers"].mean())
-    out = {
+    out = {f"target.{tid}": statistics.value(stat, ts) for tid, stat, _ in TARGETS}
+    out |= {
         "contacts_per_customer_day": float(ts["contacts"].mean()) / stock,
         "acquisition": float(ts["acquired"].sum()) / stock / years,
         "handle_seconds": statistics.value("handle_seconds", ts),
@@ -159,21 +160,21 @@ def measure(task: tuple[SimConfig, int]) -> dict[str, float]:
     }
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = bands[:, 0] / bands[:, 1] * 365.0
-    out.update(
-        {
-            f"hazard_{b}": float(r)
-            for b, r in zip(("newcomer", "middle", "veteran"), rate, strict=True)
-        }
-    )
+    for i, b in enumerate(("newcomer", "middle", "veteran")):
+        out[f"hazard_{b}"] = float(rate[i])
+        out[f"exposure_{b}"] = float(bands[i, 1] / max(bands[:, 1].sum(), 1.0))
     return out
 
 
 def fit_moments(
     twin: Twin, rounds: int, replications: int, workers: int, progress: bool
-) -> tuple[Twin, list[dict[str, Any]]]:
-    """`rounds` damped fixed-point steps of the org's operations and the quit factors, and the
-    centres of the calibrated parameters. Returns the fitted twin and a log of every round."""
+) -> tuple[Twin, list[dict[str, Any]], dict[str, tuple[float, float]]]:
+    """`rounds` damped fixed-point steps of the org's operations, the quit factors and the
+    centres of the calibrated parameters, then one more evaluation at the result. Returns the
+    fitted twin, a log of every round and the result's target statistics (mean, se over the
+    seeds: the calibration's first trial)."""
     from sim.analysis.parallel import parallel_map
+    from sim.calibration.fit import moments as mean_se
 
     est, config = twin.estimates, twin.config
     f = est.figures
@@ -182,68 +183,85 @@ def fit_moments(
     }
     if "contacts_per_day" in f and "customers_mean" in f:
         obs["contacts_per_customer_day"] = f["contacts_per_day"].value / f["customers_mean"].value
-    for k in ("handle_seconds", "abandon_rate"):
+    for k in ("handle_seconds", "abandon_rate", "acquisition"):
         if k in f:
             obs[k] = f[k].value
-    if "acquisition" in f:
-        obs["acquisition"] = f["acquisition"].value
     ratios = {b: est.hazard.factor(b) for b in ("newcomer", "veteran")}
-    log = []
-    for r in range(rounds):
+    log: list[dict[str, Any]] = []
+    for r in range(rounds + 1):
         tasks = [
             (dataclasses.replace(config, seed=config.seed + i), twin.window)
             for i in range(replications)
         ]
-        runs = parallel_map(
-            measure, tasks, workers=workers, desc=f"moment fit {r + 1}/{rounds}", progress=progress
-        )
+        desc = f"moment fit {r + 1}/{rounds}" if r < rounds else "moment fit: result"
+        runs = parallel_map(measure, tasks, workers=workers, desc=desc, progress=progress)
         sim = {k: float(np.nanmean([run[k] for run in runs])) for k in runs[0]}
-        org, b = config.org, config.behaviour
-        step: dict[str, float] = {}
-        if "contacts_per_customer_day" in obs and sim["contacts_per_customer_day"] > 0:
-            step["contacts_per_customer_year"] = (
-                org.contacts_per_customer_year
-                * obs["contacts_per_customer_day"]
-                / sim["contacts_per_customer_day"]
+        if r == rounds:
+            samples = {k[7:]: [run[k] for run in runs] for k in runs[0] if k.startswith("target.")}
+            log.append(
+                {"round": "result", **{f"sim.{k}": v for k, v in sim.items() if "." not in k}}
             )
-        if "handle_seconds" in obs and sim["handle_seconds"] > 0:
-            step["handle_minutes"] = (
-                org.handle_minutes * obs["handle_seconds"] / sim["handle_seconds"]
-            )
-        # Abandonment below 0.1% says little about patience: leave it at the preset's.
-        if obs.get("abandon_rate", 0) > 0.001 and sim["abandon_rate"] > 0:
-            step["patience_seconds"] = (
-                org.patience_seconds * (sim["abandon_rate"] / obs["abandon_rate"]) ** 0.8
-            )
-        if "acquisition" in obs and sim["acquisition"] > 0:
-            step["acquisition_rate"] = (
-                org.acquisition_rate * obs["acquisition"] / sim["acquisition"]
-            )
-        beh: dict[str, float] = {}
-        if sim["turnover"] > 0:
-            beh["behaviour.quit_rate_annual"] = (
-                b.quit_rate_annual * obs["turnover"] / sim["turnover"]
-            )
-        if "work_happiness" in obs:
-            beh["behaviour.engagement_base"] = (
-                b.engagement_base + obs["work_happiness"] - sim["work_happiness"]
-            )
-        if "churn" in obs and sim["churn"] > 0:
-            beh["behaviour.churn_rate_annual"] = b.churn_rate_annual * obs["churn"] / sim["churn"]
-        for band, key in zip(("newcomer", "veteran"), FACTORS, strict=True):
-            sim_ratio = (
-                sim[f"hazard_{band}"] / sim["hazard_middle"]
-                if sim["hazard_middle"] > 0
-                else math.nan
-            )
-            if ratios[band] is not None and math.isfinite(sim_ratio) and sim_ratio > 0:
-                current = getattr(b, key.removeprefix("behaviour."))
-                beh[key] = current * ratios[band] / sim_ratio
-        beh = {k: clip(k, v) for k, v in beh.items()}
-        log.append({"round": r + 1, **{f"sim.{k}": v for k, v in sim.items()}, **step, **beh})
+            return dataclasses.replace(twin, config=config), log, mean_se(samples)
+        step, beh = moment_step(config, obs, sim, ratios)
+        log.append(
+            {
+                "round": r + 1,
+                **{f"sim.{k}": v for k, v in sim.items() if "." not in k},
+                **step,
+                **beh,
+            }
+        )
         config = with_parameters(set_org(config, step), beh)
-    validate(config)
-    return dataclasses.replace(twin, config=config), log
+        validate(config)
+    raise AssertionError("unreachable")
+
+
+def moment_step(
+    config: SimConfig,
+    obs: dict[str, float],
+    sim: dict[str, float],
+    ratios: dict[str, float | None],
+) -> tuple[dict[str, float], dict[str, float]]:
+    """One damped fixed-point step: each knob scaled by observed / simulated of its figure."""
+    org, b = config.org, config.behaviour
+    step: dict[str, float] = {}
+
+    def ratio(key: str) -> float | None:
+        return obs[key] / sim[key] if key in obs and sim.get(key, 0) > 0 else None
+
+    if (x := ratio("contacts_per_customer_day")) is not None:
+        step["contacts_per_customer_year"] = org.contacts_per_customer_year * x
+    if (x := ratio("handle_seconds")) is not None:
+        step["handle_minutes"] = org.handle_minutes * x
+    # Abandonment below 0.1% says little about patience: leave it at the preset's.
+    if obs.get("abandon_rate", 0) > 0.001 and sim["abandon_rate"] > 0:
+        step["patience_seconds"] = (
+            org.patience_seconds * (sim["abandon_rate"] / obs["abandon_rate"]) ** 0.8
+        )
+    if (x := ratio("acquisition")) is not None:
+        step["acquisition_rate"] = org.acquisition_rate * x
+    beh: dict[str, float] = {}
+    # The tenure factors first; the overall level then corrects for what they change.
+    scale = {"newcomer": 1.0, "middle": 1.0, "veteran": 1.0}
+    for band, key in zip(("newcomer", "veteran"), FACTORS, strict=True):
+        middle = sim["hazard_middle"]
+        sim_ratio = sim[f"hazard_{band}"] / middle if middle > 0 else math.nan
+        if ratios[band] is not None and math.isfinite(sim_ratio) and sim_ratio > 0:
+            current = getattr(b, key.removeprefix("behaviour."))
+            beh[key] = clip(key, current * ratios[band] / sim_ratio)
+            scale[band] = beh[key] / current
+    if sim["turnover"] > 0:
+        mix = sum(scale[x] * sim[f"exposure_{x}"] * sim[f"hazard_{x}"] for x in scale)
+        base = sum(sim[f"exposure_{x}"] * sim[f"hazard_{x}"] for x in scale)
+        after = sim["turnover"] * (mix / base if base > 0 else 1.0)
+        beh["behaviour.quit_rate_annual"] = b.quit_rate_annual * obs["turnover"] / after
+    if "work_happiness" in obs:
+        beh["behaviour.engagement_base"] = (
+            b.engagement_base + obs["work_happiness"] - sim["work_happiness"]
+        )
+    if (x := ratio("churn")) is not None:
+        beh["behaviour.churn_rate_annual"] = b.churn_rate_annual * x
+    return step, {k: clip(k, v) for k, v in beh.items()}
 
 
 # ---- the calibration -------------------------------------------------------------------------
@@ -299,6 +317,7 @@ def calibrate(
     workers: int,
     sampler_seed: int,
     progress: bool,
+    centre: dict[str, tuple[float, float]] | None = None,
 ) -> dict[str, Any]:
     """sim-calibrate's loop (sim/calibration/fit.py) and outputs (report.py) in `folder`."""
     from sim.calibration import fit, report
@@ -322,6 +341,8 @@ def calibrate(
         install=False,
     )
     folder.mkdir(parents=True, exist_ok=True)
+    if centre is not None:
+        add_trial(plan, twin.config, centre)
     study = fit.run_trials(plan, progress=progress)
     table = fit.trials_table(study, plan)
     if table.empty:
@@ -331,6 +352,36 @@ def calibrate(
     shown = report.write_outputs(folder, plan, table, ens, best)
     (folder / "study.db").unlink(missing_ok=True)  # the twin reruns whole; no resumable study
     return {"plan": plan, "trials": table, "ensemble": ens, "best": best, **shown}
+
+
+def add_trial(plan: Plan, config: SimConfig, m: dict[str, tuple[float, float]]) -> None:
+    """The moment fit's result as the study's first complete trial (its runs are the same
+    seeds the calibration uses): TPE starts from it, and a budget of one trial keeps it."""
+    import optuna
+
+    from sim.calibration import fit
+
+    fit.quiet_optuna()
+    study = optuna.create_study(
+        study_name=plan.name, storage=fit.storage_url(plan.run_dir), direction="minimize"
+    )
+    values = {
+        p.key: getattr(config.behaviour, p.key.removeprefix("behaviour.")) for p in plan.priors
+    }
+    m = {t.id: m[t.id] for t in plan.targets}
+    study.add_trial(
+        optuna.trial.create_trial(
+            params=values,
+            distributions={
+                p.key: optuna.distributions.FloatDistribution(p.lo, p.hi) for p in plan.priors
+            },
+            value=fit.loss(plan.targets, m),
+            user_attrs={
+                **{f"sim.{k}": v[0] for k, v in m.items()},
+                **{f"se.{k}": v[1] for k, v in m.items()},
+            },
+        )
+    )
 
 
 # ---- predictions -------------------------------------------------------------------------------

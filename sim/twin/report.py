@@ -18,7 +18,15 @@ from sim.config import SimConfig
 from sim.twin.build import FACTORS, FREE
 from sim.twin.estimate import Estimates, Figure
 
-MARK = "# sim-twin"  # first line of every preset sim-twin writes (install overwrites only these)
+Z = 1.96
+MARK = "# sim-twin"  # opens a line of every preset sim-twin writes (install overwrites only these)
+
+
+def written_by_twin(path: Path) -> bool:
+    """A preset sim-twin wrote (its first lines carry MARK): one install may overwrite."""
+    return any(line.startswith(MARK) for line in path.read_text().splitlines()[:3])
+
+
 LABELS = {
     "turnover": "employee turnover (quits / head / year)",
     "work_happiness": "work happiness (0-10)",
@@ -59,8 +67,8 @@ def org_yaml(config: SimConfig, name: str, period: str) -> str:
         for k in (*FREE, *FACTORS)
     }
     return (
+        "# @package _global_\n"  # Hydra reads the header only above every other comment
         f"{MARK}: the twin of {name}, fitted to its data of {period} (docs/TWIN.md).\n"
-        "# @package _global_\n"
         "# org: sizes and operations estimated from the data (twin.md says which, and how);\n"
         "# behaviour: the calibrated best set; the ensemble (ensemble.parquet) keeps the rest.\n"
         + _flow({"org": org, "behaviour": behaviour})
@@ -97,7 +105,7 @@ def observed_vs_twin(est: Estimates, cal: dict[str, Any]) -> pd.DataFrame:
                 "figure": LABELS.get(t.id, t.id),
                 "role": "fitted" if t.role == "calibrate" else "check",
                 "observed": fig.value,
-                "observed 95%": f"[{fig.value - 1.96 * fig.se:.4g}, {fig.value + 1.96 * fig.se:.4g}]",
+                "observed 95%": f"[{fig.value - Z * fig.se:.4g}, {fig.value + Z * fig.se:.4g}]",
                 "twin": mean,
                 "twin 90% (sets)": f"[{lo:.4g}, {hi:.4g}]",
                 "rests on": fig.n,
@@ -164,11 +172,13 @@ def unidentified(
     for band, key in (("newcomer", FACTORS[0]), ("veteran", FACTORS[1])):
         if est.hazard.factor(band) is None:
             out.append(
-                f"{key}: no leaver in the {band} band or the middle band; kept at the preset's value"
+                f"{key}: no leaver in the {band} band or the middle band; kept at the "
+                "preset's value"
             )
     if "abandon_rate" not in est.figures or est.figures["abandon_rate"].value <= 0.001:
         out.append(
-            f"org.patience_seconds: abandonment below 0.1% says nothing about patience; kept at {config.org.patience_seconds:g} s"
+            "org.patience_seconds: abandonment below 0.1% says nothing about patience; kept at "
+            f"{config.org.patience_seconds:g} s"
         )
     f = est.figures
     for fid, what in (
@@ -179,12 +189,16 @@ def unidentified(
         if fid not in f:
             out.append(f"{LABELS[fid]}: no {what}; the preset's value stands")
     out += [
-        "the starting workforce's tenure and age mix: the model draws its own (70% recent hires, 30% 5-20 years); "
-        "only the headcount per role and the number of teams come from the roster",
-        "differences between teams: the model has one set of behaviour parameters for all teams (the survey's team means are shown above, not fitted)",
-        "the quit hazard's dependence on work happiness (behaviour.quit_engagement_slope): needs survey answers with employee ids; kept at the preset's value",
+        "the starting workforce's tenure and age mix: the model draws its own (70% recent "
+        "hires, 30% 5-20 years); only the headcount per role and the number of teams come from "
+        "the roster",
+        "differences between teams: the model has one set of behaviour parameters for all "
+        "teams (the survey's team means are shown above, not fitted)",
+        "the quit hazard's dependence on work happiness (behaviour.quit_engagement_slope): "
+        "needs survey answers with employee ids; kept at the preset's value",
         "want / know / can / feel and csat, when present: read and checked, not yet fitted",
-        "every other behaviour parameter (encounter, recovery, word of mouth, ...): the preset's values, not identified by these data",
+        "every other behaviour parameter (encounter, recovery, word of mouth, ...): the "
+        "preset's values, not identified by these data",
         *notes,
     ]
     return out
