@@ -62,11 +62,11 @@ def check(settings: TwinSettings, base: SimConfig, _cfg: DictConfig) -> Checked:
         raise ConfigError("twin.data", settings.data, "a data folder: sim-twin data=DIR name=NAME")
     folder = Path(settings.data).expanduser()
     organisation = data.read_organisation(folder) if folder.is_dir() else {}
-    journey_name = settings.journey or organisation.get("journey") or "call_centre"
+    journey_name = settings.base_journey or organisation.get("journey") or "call_centre"
     try:
         base_journey: JourneyConfig = load_journey(journey_name)
     except ConfigError as ex:
-        raise ConfigError("twin.journey", journey_name, ex.allowed) from None
+        raise ConfigError("twin.base_journey", journey_name, ex.allowed) from None
     found = data.read_folder(
         folder, list(base_journey.roles), list(base_journey.stages), organisation
     )
@@ -78,7 +78,7 @@ def check(settings: TwinSettings, base: SimConfig, _cfg: DictConfig) -> Checked:
     journey, notes = build.journey_from_roster(
         base_journey, name, est.headcount, int(est.org["employees"])
     )
-    config = build.twin_config(base, name, est, journey, settings.warm_days, settings.seed)
+    config = build.twin_config(base, name, est, journey, settings.warm_days, base.seed)
     twin = build.Twin(config, est, settings.warm_days)
     backtest = last = None
     if settings.backtest:
@@ -91,7 +91,7 @@ def check(settings: TwinSettings, base: SimConfig, _cfg: DictConfig) -> Checked:
             )
         est_first = estimate.estimate(found, first, front)
         config_first = build.twin_config(
-            base, name, est_first, journey, settings.warm_days, settings.seed
+            base, name, est_first, journey, settings.warm_days, base.seed
         )
         backtest = build.Twin(config_first, est_first, settings.warm_days)
     if settings.install:
@@ -168,7 +168,7 @@ def run(checked: Checked, _base: SimConfig, folder: Path) -> dict[str, Any]:
             bt_cal["ensemble"],
             s.backtest_runs,
             checked.last.days,
-            s.seed,
+            twin.config.seed,
             checked.workers,
             True,
         )

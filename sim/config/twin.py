@@ -30,7 +30,7 @@ class TwinSettings:
         default="twin",
         metadata=_doc("the twin: preset org=<name>, run dir experiments/outputs/twin/<name>"),
     )
-    journey: str | None = field(
+    base_journey: str | None = field(
         default=None,
         metadata=_doc("base journey (configs/journey/); null = organisation.yaml's or call_centre"),
     )
@@ -45,7 +45,6 @@ class TwinSettings:
     )
     backtest_trials: int = param(10, 1, 100_000, "trials", "-", "the backtest fit's budget")
     backtest_runs: int = param(8, 2, 10_000, "runs", "-", "runs behind the backtest's intervals")
-    seed: int = param(0, 0, 2**32 - 1, "integer", "-", "first seed of every run")
     sampler_seed: int = param(0, 0, 2**32 - 1, "integer", "-", "seed of the TPE sampler")
     workers: int | None = field(default=None, metadata=WORKERS)
     install: bool = field(
