@@ -76,7 +76,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse(argv)
-    from sim.analysis.parallel import default_workers
+    from sim.analysis.parallel import Interrupted, default_workers
     from sim.validation import CHECKS, FULL, QUICK, run_checks
     from sim.validation.report import render
 
@@ -90,14 +90,19 @@ def main(argv: list[str] | None = None) -> None:
     workers = args.workers or default_workers()
     out = Path(args.out)
     image_dir = out.parent / "img" / "validation"
-    results, timings = run_checks(
-        args.names,
-        size,
-        workers=workers,
-        progress=not args.no_progress,
-        image_dir=image_dir,
-        cache=args.cache,
-    )
+    try:
+        results, timings = run_checks(
+            args.names,
+            size,
+            workers=workers,
+            progress=not args.no_progress,
+            image_dir=image_dir,
+            cache=args.cache,
+        )
+    except Interrupted as ex:  # Ctrl+C or SIGTERM: the workers are gone; say what is kept
+        kept = f"finished runs are kept in {args.cache}" if args.cache else "nothing written"
+        print(f"\n{ex}; {kept}", file=sys.stderr)
+        sys.exit(ex.code)
     command = "sim-validate " + " ".join(sys.argv[1:] if argv is None else argv)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render(results, size, timings, command=command.strip()))
