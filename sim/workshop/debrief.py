@@ -207,11 +207,12 @@ def session_frames(room: Room) -> dict[str, pd.DataFrame]:
         ts = unit.timeseries().copy()
         ts.insert(0, "team", name)
         series.append(ts)
-    preds = []
-    for name, team in room.teams.items():
-        df = prediction_table(team)
-        df.insert(0, "team", name)
-        preds.append(df)
+    preds = [
+        prediction_table(team).assign(team=name)
+        for name, team in room.teams.items()
+        if team.outcomes
+    ]
+    columns = ["team", "round", "kpi", "predicted", "outcome", "error"]
     rounds = pd.DataFrame(
         [
             {"round": r.number, "start_day": r.start, "days": r.days, "events": ",".join(r.events)}
@@ -222,9 +223,9 @@ def session_frames(room: Room) -> dict[str, pd.DataFrame]:
     return {
         "timeseries": pd.concat(series, ignore_index=True),
         "decisions": decisions_frame(room.teams),
-        "predictions": pd.concat(preds, ignore_index=True)
-        if preds
-        else prediction_table(room.reference),
+        "predictions": (
+            pd.concat(preds, ignore_index=True)[columns] if preds else pd.DataFrame(columns=columns)
+        ),
         "rounds": rounds,
     }
 

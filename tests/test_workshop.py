@@ -1,0 +1,314 @@
+"""Workshop mode without a browser: storylines, the room (fair play, rounds, budgets, events,
+predictions, the leaderboard), the debrief and its export, and the `sim-workshop` options."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from sim.config import ConfigError
+from sim.outputs import summarise
+from sim.viz.i18n import LANGUAGES
+from sim.workshop import debrief, serve, storyline
+from sim.workshop.labels import WORKSHOP_LABELS
+from sim.workshop.room import (
+    BUDGET_CUT,
+    COMPETITOR_POINTS,
+    DEMAND_SURGE,
+    REFERENCE,
+    WAGE_RISE,
+    Room,
+    WorkshopError,
+    planned_cost,
+    rank,
+)
+
+EMPLOYEES = 5  # small units: the rules do not depend on the size
+CODE, KEY = "code1", "key12"
+
+
+def _story(**changes) -> storyline.Storyline:
+    base = dataclasses.replace(storyline.load("cost_pressure"), round_days=30, rounds=3)
+    return dataclasses.replace(base, **changes)
+
+
+def _room(**changes) -> Room:
+    return Room(_story(**changes), room_code=CODE, facilitator_key=KEY, employees=EMPLOYEES)
+
+
+@pytest.fixture(scope="module")
+def played(tmp_path_factory):
+    """Teams A, B, C; A loosens its scripts and predicts; one round played; then D joins."""
+    room = Room(
+        _story(timeline=(storyline.Round({"en": "q", "nl": "v"}),)),
+        room_code=CODE,
+        facilitator_key=KEY,
+        employees=EMPLOYEES,
+        export_dir=tmp_path_factory.mktemp("exports"),
+    )
+    teams = {n: room.join(CODE, n) for n in "ABC"}
+    room.start()
+    room.set_lever(teams["A"], "script_strictness", 0.4)
+    room.predict(teams["A"], "nps", 5.0)
+    room.predict(teams["A"], "employee_turnover_annual", 20.0)  # percent, as typed
+    room.advance()
+    teams["D"] = room.join(CODE, "D")
+    return room, teams
+
+
+# ---- storylines --------------------------------------------------------------------------
+@pytest.mark.parametrize("name", storyline.storyline_names())
+def test_storylines_load_with_both_languages(name):
+    s = storyline.load(name)
+    for texts in (s.title, s.summary, s.notes, *(r.question for r in s.timeline)):
+        assert set(texts) == set(LANGUAGES) and all(texts.values())
+    assert len(s.timeline) <= s.rounds and set(s.open_levers) <= set(storyline.WORKSHOP_LEVERS)
+
+
+def test_three_storylines_ship():
+    assert {"cost_pressure", "loose_scripts", "ritz_budget"} <= set(storyline.storyline_names())
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        ({"colour": "red"}, "workshop/bad.colour"),
+        ({"rounds": 0}, "workshop/bad.rounds"),
+        ({"open_levers": ["wage"]}, "workshop/bad.open_levers"),
+        ({"title": {"en": "only English"}}, "workshop/bad.title"),
+        ({"timeline": [{"question": {"en": "a", "nl": "b"}, "events": ["flood"]}]}, "events"),
+    ],
+)
+def test_a_bad_storyline_is_refused_naming_the_key(tmp_path, change, key):
+    raw = yaml.safe_load((storyline.STORYLINE_DIR / "cost_pressure.yaml").read_text())
+    raw.update(change)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ConfigError, match=key) as err:
+        storyline.load(str(path))
+    assert "\n" not in str(err.value)
+
+
+def test_every_workshop_label_has_both_languages():
+    for key, texts in WORKSHOP_LABELS.items():
+        assert set(texts) == set(LANGUAGES) and all(texts.values()), key
+
+
+# ---- access and fair play -----------------------------------------------------------------
+def test_wrong_codes_are_refused_and_names_are_checked():
+    room = _room()
+    with pytest.raises(WorkshopError, match="Wrong room code"):
+        room.join("code2", "A")
+    with pytest.raises(WorkshopError, match="name"):
+        room.join(CODE, "   ")
+    assert not room.key_ok(CODE) and room.key_ok(KEY)
+    assert room.join(CODE, "A") is room.join(CODE, " A ")  # a reload finds the same unit
+
+
+def test_teams_without_decisions_run_exactly_the_reference(played):
+    room, teams = played
+    ref = room.reference.timeseries()
+    for name in "BC":
+        pd.testing.assert_frame_equal(teams[name].timeseries(), ref)
+    assert not np.allclose(teams["A"].timeseries()["want"], ref["want"])
+
+
+def test_one_round_advances_every_unit_the_same_days(played):
+    room, teams = played
+    assert room.round == 1 and room.day == 30
+    assert {t.day for t in teams.values()} == {30}
+    assert room.state == "open"
+
+
+def test_a_late_team_catches_up_without_decisions(played):
+    room, teams = played
+    pd.testing.assert_frame_equal(teams["D"].timeseries(), room.reference.timeseries())
+
+
+def test_decisions_are_refused_outside_an_open_round_and_on_closed_levers():
+    room = _room(open_levers=("training",))
+    team = room.join(CODE, "A")
+    with pytest.raises(WorkshopError, match="closed"):
+        room.set_lever(team, "training", 1.2)  # not started
+    room.start()
+    with pytest.raises(WorkshopError, match="not open"):
+        room.set_lever(team, "script_strictness", 0.3)
+    room.set_lever(team, "training", 1.2)
+    assert team.levers()["training"] == 1.2
+    assert [(c.day, c.name, c.old, c.new) for c in team.decisions] == [(0, "training", 1.0, 1.2)]
+    room.pause()
+    with pytest.raises(WorkshopError, match="closed"):
+        room.set_lever(team, "training", 1.4)
+
+
+def test_budget_refuses_a_costlier_plan_above_it_but_not_a_cheaper_one():
+    room = _room()
+    team = room.join(CODE, "A")
+    room.start()
+    room.set_budget(planned_cost(team) * 1.01)
+    with pytest.raises(WorkshopError, match="Over budget"):
+        room.set_lever(team, "staffing_level", 1.3)
+    room.set_lever(team, "staffing_level", 0.8)
+    room.set_budget(planned_cost(team) * 0.5)  # now over budget: cutting further still goes
+    room.set_lever(team, "training", 0.5)
+    with pytest.raises(WorkshopError, match="Over budget"):
+        room.set_lever(team, "training", 0.8)
+
+
+def test_budget_cut_acts_at_once_and_the_timeline_cuts_when_its_round_opens():
+    room = _room()  # cost_pressure: a budget cut in round 2
+    start = room.budget
+    room.start()
+    room.advance()
+    assert room.budget == pytest.approx(start * BUDGET_CUT)
+    room.inject("budget_cut")
+    assert room.budget == pytest.approx(start * BUDGET_CUT**2)
+
+
+# ---- events --------------------------------------------------------------------------------
+def test_events_act_on_the_unit_from_the_coming_round():
+    room = _room()
+    team = room.join(CODE, "A")
+    m = team.model
+    pay, wage = m.policy.pay_level, m.org.wage_annual
+    active = m.customers.active.copy()
+    before = m.customers.expectation.copy()
+    team.apply_events(("demand_surge", "wage_rise", "competitor"))
+    assert m.demand_factor == DEMAND_SURGE
+    assert m.policy.pay_level == pytest.approx(pay / WAGE_RISE)
+    assert m.org.wage_annual * m.policy.pay_level == pytest.approx(wage * pay)  # same cost
+    shift = m.customers.expectation - before
+    assert np.allclose(shift[active], COMPETITOR_POINTS) and np.allclose(shift[~active], 0.0)
+    team.step(20)
+    joined = m.customers.active & (m.customers.tenure < 20)
+    assert joined.any()
+    before = m.customers.expectation.copy()
+    team.apply_events(())
+    assert m.demand_factor == 1.0  # a surge lasts one round
+    shift = m.customers.expectation - before
+    assert np.allclose(shift[joined], COMPETITOR_POINTS)  # newcomers meet the raised bar
+    assert np.allclose(shift[~joined], 0.0)
+
+
+def test_an_unknown_event_is_refused():
+    with pytest.raises(WorkshopError, match="demand_surge"):
+        _room().inject("flood")
+
+
+# ---- predictions and the leaderboard ---------------------------------------------------------
+def test_prediction_errors_are_outcome_minus_prediction_in_shown_units(played):
+    room, teams = played
+    table = debrief.prediction_table(teams["A"]).set_index("kpi")
+    ts = teams["A"].timeseries().tail(30)
+    nps = summarise(ts, window=30)["nps"]
+    assert table.loc["nps", "outcome"] == pytest.approx(nps)
+    assert table.loc["nps", "error"] == pytest.approx(nps - 5.0)
+    turnover = 100 * summarise(ts, window=30)["employee_turnover_annual"]
+    assert table.loc["employee_turnover_annual", "predicted"] == pytest.approx(20.0)
+    assert table.loc["employee_turnover_annual", "outcome"] == pytest.approx(turnover)
+
+
+def test_rank_follows_the_weights_and_the_direction_of_each_kpi():
+    rows = {
+        "A": {"profit": 3.0, "nps": 10.0, "enps": 0.0, "employee_turnover_annual": 0.30},
+        "B": {"profit": 1.0, "nps": 30.0, "enps": 0.0, "employee_turnover_annual": 0.10},
+        "C": {"profit": 2.0, "nps": 20.0, "enps": 0.0, "employee_turnover_annual": 0.20},
+    }
+    only = {k: 0.0 for k in rows["A"]}
+    assert [n for n, _ in rank(rows, {**only, "profit": 1.0})] == ["A", "C", "B"]
+    assert [n for n, _ in rank(rows, {**only, "nps": 1.0})] == ["B", "C", "A"]
+    by_turnover = rank(rows, {**only, "employee_turnover_annual": 1.0})
+    assert [n for n, _ in by_turnover] == ["B", "C", "A"]  # lower turnover is better
+    assert [s for _, s in by_turnover] == pytest.approx([100.0, 50.0, 0.0])
+    assert {s for _, s in rank(rows, {**only, "enps": 1.0})} == {50.0}  # a tie places all at 0.5
+    mixed = dict(rank(rows, {**only, "profit": 3.0, "nps": 1.0}))
+    assert mixed["A"] == pytest.approx(75.0) and mixed["B"] == pytest.approx(25.0)
+
+
+def test_leaderboard_ranks_the_room_and_marks_the_reference(played):
+    room, _ = played
+    board = room.leaderboard()
+    assert [s.rank for s in board] == list(range(1, len(board) + 1))
+    assert [s.team for s in board if s.reference] == [REFERENCE]
+    scores = [s.score for s in board]
+    assert scores == sorted(scores, reverse=True)
+
+
+# ---- debrief ---------------------------------------------------------------------------------
+def test_accounts_add_up_to_the_profit_difference(played):
+    room, teams = played
+    a, ref = teams["A"].timeseries(), room.reference.timeseries()
+    values = debrief.accounts(a, ref)
+    assert sum(values.values()) == pytest.approx(a["profit"].sum() - ref["profit"].sum())
+    assert set(values) == set(debrief.ACCOUNTS)
+
+
+def test_export_writes_the_debrief_and_the_session_data(played):
+    room, teams = played
+    paths = room.write_debrief("nl")
+    assert all(p.parent == room.export_dir for p in paths.values())
+    page = paths["debrief"].read_text()
+    assert "Nabespreking" in page and page.count("<img") >= 2 + 5 * len(teams)
+    assert "http" not in page  # self-contained
+    ts = pd.read_parquet(paths["timeseries"])
+    assert set(ts["team"]) == {REFERENCE, *teams}
+    assert (ts.groupby("team")["day"].max() == 30).all()
+    decisions = pd.read_parquet(paths["decisions"])
+    assert decisions[["team", "lever", "new"]].values.tolist() == [["A", "script_strictness", 0.4]]
+    # Two KPIs a round for the teams that played it (D joined after round 1).
+    assert len(pd.read_parquet(paths["predictions"])) == 2 * 3
+
+
+def test_the_session_ends_after_its_rounds():
+    room = _room(rounds=1)
+    room.start()
+    room.advance()
+    assert room.state == "finished"
+    with pytest.raises(WorkshopError):
+        room.advance()
+
+
+# ---- the command line -------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("args", "key"),
+    [
+        (["--employees", "0"], "--employees=0"),
+        (["--session-timeout", "soon"], "--session-timeout=soon"),
+        (["--room-code", "ab"], "--room-code='ab'"),
+        (["--room-code", "same", "--facilitator-key", "same"], "--facilitator-key"),
+    ],
+)
+def test_bad_options_are_refused_with_one_line(args, key, capsys):
+    with pytest.raises(SystemExit) as ex:
+        serve.parse_args(args)
+    assert ex.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert key in err and "not allowed" in err
+
+
+def test_a_missing_storyline_exits_2_with_one_line(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim.workshop.serve", "--storyline", "nope", "--port", "8799"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "error: --storyline='nope' is not allowed: one of cost_pressure, loose_scripts, "
+        "ritz_budget or a .yaml file"
+    ]
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_random_secrets_are_readable_and_differ():
+    codes = {serve._secret() for _ in range(50)}
+    assert len(codes) == 50
+    assert all(len(c) == 6 and not set(c) & set("0o1l") for c in codes)
