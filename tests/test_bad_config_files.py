@@ -67,3 +67,22 @@ def test_survey_groups_below_five_are_suppressed_but_the_whole_is_kept() -> None
     assert not big["suppressed"] and big["nps"] == 100.0
     whole = survey._rows(1, "all", ["all"], np.zeros(3, int), answers[:3], None)[0]
     assert not whole["suppressed"] and whole["nps"] == pytest.approx(100 * (2 / 3 - 1 / 3))
+
+
+@pytest.mark.parametrize(
+    ("command", "typo", "says"),
+    [
+        ("sim-run", "+policy.script_strictnes=0.3", "did you mean policy.script_strictness?"),
+        ("sim-run", "+journey.roles.service_agents.headcont=2", "did you mean journey.roles"),
+        ("sim-compare", "+policy.stafing_level=0.9", "did you mean policy.staffing_level?"),
+    ],
+)
+def test_a_plus_typo_is_refused_with_a_did_you_mean(
+    tmp_path: Path, command: str, typo: str, says: str
+) -> None:
+    out = tmp_path / "out"
+    res = run_cli(command, *TINY[:3], "days=30", typo, f"hydra.run.dir={out}", cwd=ROOT)
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and says in lines[0], lines
+    assert not out.exists()

@@ -8,6 +8,7 @@ against its range and raises a `ConfigError` that names the key, the value and w
 from __future__ import annotations
 
 import copy
+import difflib
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from typing import Any
 
@@ -17,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from sim.config.behaviour import BehaviourConfig
 from sim.config.errors import ASSUMPTION as A
 from sim.config.errors import ConfigError, check_range, param
-from sim.config.journey import JourneyConfig, validate_journey
+from sim.config.journey import JourneyConfig, RoleConfig, StageConfig, validate_journey
 from sim.config.management import ManagementConfig
 from sim.config.org import OrgConfig
 from sim.config.policy import PolicyConfig
@@ -105,9 +106,61 @@ def _journey_choice(cfg: DictConfig) -> str:
     return str(cfg.journey.get("name"))
 
 
+def unknown_key(node: Any, schema: type, prefix: str = "") -> tuple[str, list[str]] | None:
+    """The first key of a composed config that its schema does not have (a `+`-appended typo:
+    Hydra's `+` adds a key even to a typed node), with the keys allowed there; None if none.
+
+    `schema` is the dataclass the node should follow; a dict of dataclasses (the journey's
+    roles and stages, named by the user) is checked entry by entry."""
+    known = {f.name: f for f in fields(schema)}
+    for key in node:
+        name = str(key)
+        if name not in known:
+            return f"{prefix}{name}", sorted(known)
+        default = known[name].default_factory() if known[name].default is MISSING else None
+        child = node[key]
+        if is_dataclass(default) and isinstance(child, DictConfig):
+            found = unknown_key(child, type(default), f"{prefix}{name}.")
+            if found:
+                return found
+        elif isinstance(child, DictConfig) and name in ("roles", "stages"):
+            inner = RoleConfig if name == "roles" else StageConfig
+            for entry in child:
+                found = unknown_key(child[entry], inner, f"{prefix}{name}.{entry}.")
+                if found:
+                    return found
+    return None
+
+
+def refuse_unknown_keys(cfg: DictConfig, schema: type, skip: tuple[str, ...] = ()) -> None:
+    """Refuse a key the schema does not have, with the nearest allowed key as a hint.
+
+    Raises:
+        ConfigError: naming the key, its value and what is allowed there.
+    """
+    node = {k: cfg[k] for k in cfg if str(k) not in skip and str(k) != "hydra"}
+    found = unknown_key(node, schema)
+    if found is None:
+        return
+    key, allowed = found
+    near = difflib.get_close_matches(key.rsplit(".", 1)[-1], allowed, n=1)
+    hint = (
+        f"did you mean {key.rsplit('.', 1)[0] + '.' if '.' in key else ''}{near[0]}? "
+        if near
+        else ""
+    )
+    raise ConfigError(
+        key,
+        OmegaConf.select(cfg, key),
+        f"{hint}not a config key; allowed here: {', '.join(allowed)}",
+    )
+
+
 def to_dataclass(cfg: DictConfig) -> SimConfig:
     """Validate a composed DictConfig and turn it into the typed SimConfig the model takes
     (a study command's own settings node is left out: `sim.study` reads it)."""
+    schema = OmegaConf.get_type(cfg)
+    refuse_unknown_keys(cfg, schema if is_dataclass(schema) else SimConfig)
     validate(cfg)
     if "journey" in cfg and not cfg.journey.get("stages"):
         raise ConfigError("journey", _journey_choice(cfg), _EMPTY_JOURNEY)
