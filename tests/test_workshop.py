@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pandas as pd
@@ -17,12 +18,10 @@ from sim.outputs import summarise
 from sim.viz.i18n import LANGUAGES
 from sim.workshop import debrief, serve, storyline
 from sim.workshop.labels import WORKSHOP_LABELS
+from sim.workshop.play import BUDGET_CUT, COMPETITOR_POINTS, DEMAND_SURGE, WAGE_RISE
 from sim.workshop.room import (
-    BUDGET_CUT,
-    COMPETITOR_POINTS,
-    DEMAND_SURGE,
+    DEBOUNCE,
     REFERENCE,
-    WAGE_RISE,
     Room,
     WorkshopError,
     planned_cost,
@@ -194,6 +193,30 @@ def test_events_act_on_the_unit_from_the_coming_round():
     shift = m.customers.expectation - before
     assert np.allclose(shift[joined], COMPETITOR_POINTS)  # newcomers meet the raised bar
     assert np.allclose(shift[~joined], 0.0)
+
+
+def test_rounds_prepared_in_a_worker_equal_rounds_played_here():
+    """Two rooms, one playing in this process at the click, one preparing in a worker process
+    ahead of it (play.py): after a decision and two rounds with events, the same numbers."""
+    story = _story(timeline=(storyline.Round({"en": "q", "nl": "v"}, ("competitor",)),))
+    here = Room(story, room_code=CODE, facilitator_key=KEY, employees=EMPLOYEES)
+    there = Room(story, room_code=CODE, facilitator_key=KEY, employees=EMPLOYEES, workers=1)
+    try:
+        for room in (here, there):
+            team = room.join(CODE, "A")
+            room.start()
+            room.set_lever(team, "training", 1.5)
+        time.sleep(3 * DEBOUNCE)  # the worker prepares the first round meanwhile
+        assert set(there.player.jobs) == {REFERENCE, "A"}
+        for room in (here, there):
+            room.advance()
+            room.inject("demand_surge")
+            room.advance()
+        for a, b in ((here.teams["A"], there.teams["A"]), (here.reference, there.reference)):
+            pd.testing.assert_frame_equal(a.timeseries(), b.timeseries())
+            assert a.expectation_shift == b.expectation_shift == COMPETITOR_POINTS
+    finally:
+        there.close()
 
 
 def test_an_unknown_event_is_refused():

@@ -25,6 +25,7 @@ ENV = {
     "facilitator_key": "SIM_WS_FACILITATOR_KEY",
     "employees": "SIM_WS_EMPLOYEES",
     "export_dir": "SIM_WS_EXPORT_DIR",
+    "workers": "SIM_WS_WORKERS",
 }
 _ROOM: Room | None = None
 _LOCK = threading.Lock()
@@ -42,6 +43,7 @@ def room() -> Room:
                 facilitator_key=env[ENV["facilitator_key"]],
                 employees=int(env.get(ENV["employees"], WORKSHOP_EMPLOYEES)),
                 export_dir=Path(env.get(ENV["export_dir"], "workshop-exports")),
+                workers=int(env.get(ENV["workers"], "0")),
             )
         return _ROOM
 

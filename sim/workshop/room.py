@@ -30,16 +30,12 @@ from sim.finance import day_money
 from sim.kpis import REGISTRY
 from sim.outputs import summarise
 from sim.viz.data import MIN_RATE_DAYS, WINDOW
-from sim.viz.levers import WORKSHOP_EMPLOYEES, lever_specs, policy_range
+from sim.viz.levers import WORKSHOP_EMPLOYEES, lever_specs
 from sim.viz.session import LeverChange, Session
+from sim.workshop.play import BUDGET_CUT, Played, Player, events_on
 from sim.workshop.storyline import EVENTS, ROUND_LENGTHS, WORKSHOP_LEVERS, Storyline
 
-# Sizes of the events (assumptions of the workshop, not of the model; docs/WORKSHOP.md).
-DEMAND_SURGE = 1.25  # needs per customer x this for the round of the surge
-BUDGET_CUT = 0.85  # the yearly budget x this
-WAGE_RISE = 1.08  # the market wage x this: the same pay is worth less (pay_level / this)
-COMPETITOR_POINTS = 0.5  # customers expect this much more (0-10 scale) from now on
-
+DEBOUNCE = 1.0  # s without a change in the room before units' rounds are prepared (play.py)
 SCORECARD = ("profit", "nps", "enps", "employee_turnover_annual")
 DEFAULT_WEIGHTS = {"profit": 1.0, "nps": 1.0, "enps": 1.0, "employee_turnover_annual": 1.0}
 MAX_WEIGHT = 10.0
@@ -117,21 +113,16 @@ class Team(Session):
 
     def apply_events(self, events: tuple[str, ...]) -> None:
         """The events of a round, on this unit, before its first day."""
-        m = self.model
-        m.demand_factor = DEMAND_SURGE if "demand_surge" in events else 1.0
-        if "wage_rise" in events:
-            # The market pays more; the unit's pay stays what it was, so relative pay falls.
-            m.org.wage_annual *= WAGE_RISE
-            lo, _ = policy_range("pay_level")
-            m.policy.pay_level = max(lo, m.policy.pay_level / WAGE_RISE)
-        cust = m.customers
-        if self.expectation_shift:  # newcomers since the last round meet the raised bar too
-            new = cust.active & (cust.tenure < m.day - self.shifted_day)
-            cust.expectation[new] += self.expectation_shift
-        if "competitor" in events:
-            cust.expectation[cust.active] += COMPETITOR_POINTS
-            self.expectation_shift += COMPETITOR_POINTS
-        self.shifted_day = m.day
+        self.expectation_shift, self.shifted_day = events_on(
+            self.model, events, self.expectation_shift, self.shifted_day
+        )
+
+    def take(self, played: Played) -> None:
+        """Take over a round played on a copy of this unit's model."""
+        with self.lock:
+            self.model = played.model
+            self.expectation_shift, self.shifted_day = played.shift, played.shifted_day
+            self.step_seconds += played.step_seconds
 
 
 def planned_cost(team: Team, policy=None) -> float:
@@ -209,7 +200,10 @@ class Room:
         facilitator_key: str,
         employees: int = WORKSHOP_EMPLOYEES,
         export_dir: Path | None = None,
+        workers: int = 0,
     ) -> None:
+        """`workers`: processes that play rounds ahead of the click (play.py); 0 plays every
+        round in this process when the facilitator advances (tests, a laptop on its own)."""
         self.storyline = storyline
         # The session's own folder: the only place a page can make the server write.
         stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -235,6 +229,53 @@ class Room:
         self.played: list[RoundRecord] = []
         self.advance_seconds: list[float] = []
         self._open_round(1)
+        self.player = Player(workers)
+        self._closed = threading.Event()
+        if workers > 0:
+            threading.Thread(
+                target=self._prepare_loop, name="workshop-prepare", daemon=True
+            ).start()
+
+    def close(self) -> None:
+        """Stop preparing rounds and the worker processes (the server's end)."""
+        self._closed.set()
+        self._touch()
+        self.player.close()
+
+    def _round_key(self, unit: Team) -> tuple:
+        """What a unit's coming round depends on: when a prepared copy was made for another
+        key (a lever moved, an event injected, the round's length changed), it is played again."""
+        return (
+            self.round + 1,
+            self.round_days,
+            tuple(self.pending),
+            unit.day,
+            *unit.levers().items(),
+        )
+
+    def _prepare_loop(self) -> None:
+        """Once the room has been still for DEBOUNCE s, play every unit's coming round on a
+        copy (skipping units already prepared for their key)."""
+        seen = -1
+        while not self._closed.is_set():
+            now = self.wait_change(seen, timeout=5.0)
+            while now != seen and not self._closed.is_set():  # until the room is still
+                seen = now
+                now = self.wait_change(seen, timeout=DEBOUNCE)
+            with self.lock:
+                if self.state not in ("lobby", "open", "paused"):
+                    continue
+                units = [self.reference, *self.teams.values()]
+                jobs = [
+                    (u, self._round_key(u), tuple(self.pending), self.round_days) for u in units
+                ]
+            for unit, key, events, days in jobs:
+                if self._closed.is_set() or self.state == "advancing":
+                    break
+                try:
+                    self.player.prepare(unit.name, key, unit, events, days)
+                except Exception as ex:  # a broken pool: the click plays in this process
+                    self.error = f"{type(ex).__name__}: {ex}"
 
     # ---- notification -------------------------------------------------------------------
     def _touch(self) -> None:
@@ -397,19 +438,21 @@ class Room:
             if self.state not in ("open", "paused"):
                 raise WorkshopError("not_running")
             rnd = RoundRecord(self.round + 1, self.day, self.round_days, tuple(self.pending))
+            units = [(u, self._round_key(u)) for u in [self.reference, *self.teams.values()]]
             self.state, resume = "advancing", self.state
-            units = [self.reference, *self.teams.values()]
             self.error = None
         self._touch()
         return rnd, units, resume
 
-    def _play(self, rnd: RoundRecord, units: list[Team], resume: str) -> float:
+    def _play(self, rnd: RoundRecord, units: list[tuple[Team, tuple]], resume: str) -> float:
         t0 = time.perf_counter()
         try:
-            for unit in units:
+            for unit, key in units:  # whatever is not prepared yet runs on every worker
+                self.player.prepare(unit.name, key, unit, rnd.events, rnd.days)
+            for unit, key in units:
+                played = self.player.take(unit.name, key, unit, rnd.events, rnd.days)
+                unit.take(played)
                 with unit.lock:
-                    unit.apply_events(rnd.events)
-                    unit.step(rnd.days)
                     ts = unit.timeseries().tail(rnd.days)
                     unit.outcomes[rnd.number] = {
                         k: float(summarise(ts, window=rnd.days)[k]) for k in self.storyline.predict

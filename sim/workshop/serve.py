@@ -56,6 +56,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="where the debrief is written (a folder per session inside it)",
     )
     p.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="processes that play the teams' rounds ahead of the click (2; 0 = at the click, "
+        "in the server's own process)",
+    )
+    p.add_argument(
         "--session-timeout",
         default="10m",
         help="drop a browser session this long after its tab closed (10m; e.g. 30s, 2h)",
@@ -65,6 +72,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error(f"--employees={args.employees} is not allowed: a number in [1, 1000]")
     if not 1 <= args.port <= 65_535:
         p.error(f"--port={args.port} is not allowed: a number in [1, 65535]")
+    if not 0 <= args.workers <= 64:
+        p.error(f"--workers={args.workers} is not allowed: a number in [0, 64]")
     if not TIMEOUT.match(args.session_timeout):
         p.error(f"--session-timeout={args.session_timeout} is not allowed: like 30s, 10m or 2h")
     for opt in ("room_code", "facilitator_key"):
@@ -88,6 +97,7 @@ def main(argv: list[str] | None = None) -> None:
             ENV["room_code"]: code,
             ENV["facilitator_key"]: key,
             ENV["employees"]: str(args.employees),
+            ENV["workers"]: str(args.workers),
             ENV["export_dir"]: str(Path(args.export_dir).resolve()),
             # Solara: drop closed sessions soon; no telemetry or version check (rooms are often
             # offline and the page must not call out).

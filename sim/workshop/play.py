@@ -1,0 +1,181 @@
+"""Playing rounds off the server's thread: in worker processes, and ahead of the click.
+
+A round of a quarter for a dozen units is about ten CPU-seconds of model days (docs/DASHBOARD.md,
+workshop section), more than a room wants to wait after the facilitator's click and more than
+one Python process can do with the page server on the same core. So the room plays each unit's
+coming round in a worker process as soon as the unit's decisions settle: a copy of the model
+(pickled: the copy continues exactly as the original would, a test checks it) goes to the
+worker with the round's events and days; the played copy comes back and waits. The click then
+only swaps the prepared copies in. A unit whose decisions (or the round's events or length)
+changed after its copy was made is played again; at the click, whatever is not ready is
+played then, on all workers at once.
+
+`events_on` is the one definition of what an event does to a unit (the worker and the room's
+own catch-up for a late team both use it).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import signal
+import threading
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sim.analysis.parallel import die_with_parent
+from sim.model import ServiceModel
+from sim.viz.levers import policy_range
+
+# Sizes of the events (assumptions of the workshop, not of the model; docs/WORKSHOP.md).
+DEMAND_SURGE = 1.25  # needs per customer x this for the round of the surge
+BUDGET_CUT = 0.85  # the yearly budget x this
+WAGE_RISE = 1.08  # the market wage x this: the same pay is worth less (pay_level / this)
+COMPETITOR_POINTS = 0.5  # customers expect this much more (0-10 scale) from now on
+
+
+def events_on(
+    model: ServiceModel, events: tuple[str, ...], shift: float, shifted_day: int
+) -> tuple[float, int]:
+    """The events of a round on one unit, before the round's first day. `shift` is the raise
+    in customers' expectations from competitors so far and `shifted_day` the day it was last
+    applied (newcomers since then get it now); returns both, updated."""
+    model.demand_factor = DEMAND_SURGE if "demand_surge" in events else 1.0
+    if "wage_rise" in events:
+        # The market pays more; the unit's pay stays what it was, so relative pay falls.
+        model.org.wage_annual *= WAGE_RISE
+        lo, _ = policy_range("pay_level")
+        model.policy.pay_level = max(lo, model.policy.pay_level / WAGE_RISE)
+    cust = model.customers
+    if shift:
+        new = cust.active & (cust.tenure < model.day - shifted_day)
+        cust.expectation[new] += shift
+    if "competitor" in events:
+        cust.expectation[cust.active] += COMPETITOR_POINTS
+        shift += COMPETITOR_POINTS
+    return shift, model.day
+
+
+@dataclass
+class Played:
+    """A unit's round played on a copy: the model after it and what the unit must take over."""
+
+    model: ServiceModel
+    shift: float
+    shifted_day: int
+    step_seconds: list[float]
+
+
+def play(
+    model: ServiceModel, events: tuple[str, ...], days: int, shift: float, shifted_day: int
+) -> Played:
+    """Apply the round's events to `model` and step it `days` days (in place)."""
+    shift, shifted_day = events_on(model, events, shift, shifted_day)
+    seconds = []
+    for _ in range(int(days)):
+        t0 = time.perf_counter()
+        model.step()
+        seconds.append(time.perf_counter() - t0)
+    return Played(model, shift, shifted_day, seconds)
+
+
+def _play_blob(blob: bytes, events: tuple[str, ...], days: int, shift: float, day: int) -> bytes:
+    """In a worker: unpickle, play, pickle back."""
+    played = play(pickle.loads(blob), events, days, shift, day)
+    return pickle.dumps(played, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _worker_init(parent: int) -> None:
+    """Worker start-up: leave Ctrl+C to the server (a terminal sends it to the whole group),
+    die with the server whatever stops it (sim/analysis/parallel.py), import the model now."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent)
+    np.zeros(1)
+
+
+@dataclass
+class Job:
+    key: tuple
+    future: Future
+    played: Played | None = None
+    ready: threading.Event = field(default_factory=threading.Event)
+
+
+class Player:
+    """Plays units' rounds on `workers` processes (0: in this process, at the click)."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = int(workers)
+        self.pool = (
+            ProcessPoolExecutor(
+                self.workers,
+                mp_context=multiprocessing.get_context("spawn"),  # the server runs threads
+                initializer=_worker_init,
+                initargs=(os.getpid(),),
+            )
+            if self.workers > 0
+            else None
+        )
+        self.jobs: dict[str, Job] = {}
+        self.lock = threading.Lock()
+        # Start every worker now, from this thread: the pool spawns on demand from whichever
+        # thread submits, and a worker's death-with-parent follows the thread that spawned it.
+        if self.pool is not None:
+            for f in [self.pool.submit(time.sleep, 0.5) for _ in range(self.workers)]:
+                f.result()
+
+    def prepare(self, name: str, key: tuple, unit: Any, events: tuple, days: int) -> None:
+        """Play `unit`'s round on a copy in a worker, unless a job for `key` exists already."""
+        if self.pool is None:
+            return
+        with self.lock:
+            job = self.jobs.get(name)
+            if job is not None and job.key == key:
+                return
+            if job is not None:
+                job.future.cancel()  # a job not started yet is dropped; a running one ignored
+        with unit.lock:
+            blob = pickle.dumps(unit.model, protocol=pickle.HIGHEST_PROTOCOL)
+            shift, day = unit.expectation_shift, unit.shifted_day
+        future = self.pool.submit(_play_blob, blob, events, days, shift, day)
+        job = Job(key, future)
+
+        def unpack(f: Future) -> None:
+            # Unpickled here, while the room deliberates, so the click only swaps it in.
+            if not f.cancelled() and f.exception() is None:
+                job.played = pickle.loads(f.result())
+            job.ready.set()
+
+        future.add_done_callback(unpack)
+        with self.lock:
+            self.jobs[name] = job
+
+    def take(self, name: str, key: tuple, unit: Any, events: tuple, days: int) -> Played:
+        """The unit's round for `key`: the prepared copy, or played now (in a worker when
+        there are workers: call `prepare` for every unit first so they run together)."""
+        if self.pool is None:
+            with unit.lock:
+                return play(unit.model, events, days, unit.expectation_shift, unit.shifted_day)
+        self.prepare(name, key, unit, events, days)
+        with self.lock:
+            job = self.jobs.pop(name)
+        job.ready.wait()
+        if job.played is None:
+            job.future.result()  # raises the worker's error
+            raise RuntimeError(f"the round of {name} was cancelled")
+        return job.played
+
+    def forget(self, name: str) -> None:
+        with self.lock:
+            job = self.jobs.pop(name, None)
+        if job is not None:
+            job.future.cancel()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
