@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
@@ -259,7 +260,11 @@ def write_outputs(
             lambda p: journey_figure(journey, p, title=f"Where EX meets CX: {_title(labels)}"),
         )
     summary = {**summarise(ts), **labels, "days": int(len(ts))}
-    text = json.dumps(summary, indent=2, sort_keys=True, allow_nan=True) + "\n"
+    # An undefined KPI (no contacts: no first-contact resolution) is null: NaN is not JSON.
+    plain = {
+        k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in summary.items()
+    }
+    text = json.dumps(plain, indent=2, sort_keys=True, allow_nan=False) + "\n"
     write_atomic(outdir / "summary.json", lambda p: p.write_text(text))
     return summary
 

@@ -86,3 +86,17 @@ def test_a_plus_typo_is_refused_with_a_did_you_mean(
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and says in lines[0], lines
     assert not out.exists()
+
+
+def test_an_undefined_kpi_is_null_in_summary_json_and_nothing_is_warned(tmp_path: Path) -> None:
+    import json
+
+    out = tmp_path / "run"
+    one = ["days=1", "org.employees=1", "org.customers=1", "org.teams=1", "progress=false"]
+    res = run_cli("sim-run", *one, f"hydra.run.dir={out}")
+    assert res.returncode == 0, res.stderr
+    text = (out / "summary.json").read_text()
+    assert "NaN" not in text
+    summary = json.loads(text)  # strict JSON
+    assert summary["first_contact_resolution"] is None  # one customer, no contact in a day
+    assert res.stderr.strip() == ""
