@@ -94,6 +94,21 @@ def test_a_bad_storyline_is_refused_naming_the_key(tmp_path, change, key):
     assert "\n" not in str(err.value)
 
 
+@pytest.mark.parametrize("org", ["call_centre", "hotel"])
+def test_journey_stages_and_roles_have_dutch_names(org):
+    """The dashboard's journey panels and desks name stages and roles in the page's language
+    (they were English snake_case in Dutch)."""
+    from sim.journey import Journey
+    from sim.viz.i18n import journey_name
+    from sim.viz.levers import preset_config
+
+    jn = Journey.from_config(preset_config("baseline", org).journey)
+    for name in (*jn.stages, *jn.roles):
+        assert "_" not in journey_name(name, "nl") and "_" not in journey_name(name, "en")
+    assert journey_name("service_agents", "nl") == "klantenservice"
+    assert journey_name("not_labelled") == "not labelled"
+
+
 def test_every_workshop_label_has_both_languages():
     for key, texts in WORKSHOP_LABELS.items():
         assert set(texts) == set(LANGUAGES) and all(texts.values()), key

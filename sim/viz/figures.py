@@ -15,12 +15,15 @@ from matplotlib.figure import Figure
 
 from sim.kpis import REGISTRY
 from sim.viz.data import WINDOW, Tile, format_kpi
-from sim.viz.i18n import t
+from sim.viz.i18n import journey_name, t
 from sim.viz.session import HIST_EDGES, LeverChange
 from sim.workforce import DRIVERS
 
-SIZE = (5.6, 2.5)  # inches; at DPI about 500 x 225 px, four to a projector screen
+SIZE = (4.6, 2.6)  # inches; at DPI about 415 x 235 px, two to a row at 1280 x 720
 DPI = 90
+# Type sizes in points: at 1280 x 720, a common projector, a panel is shown at about 80% of its
+# pixels, so 10 pt reads as about 10 px (it was 8 pt at 500 px wide: about 6 px on screen).
+FONT = {"title": 12, "label": 10, "tick": 10, "legend": 9}
 GHOST = {"color": "0.55", "linestyle": "--", "linewidth": 1.2}
 COLOURS = ("tab:blue", "tab:orange")
 ENGAGEMENT_NORM = Normalize(vmin=3.0, vmax=9.0)  # work happiness: red below 4, green above 8
@@ -40,8 +43,8 @@ PANELS = {
 
 
 def _figure() -> tuple[Figure, object]:
-    fig = Figure(figsize=SIZE, dpi=DPI)
-    fig.subplots_adjust(left=0.11, right=0.98, top=0.88, bottom=0.19)
+    # Constrained layout makes room for whatever the labels need (Dutch ones are longer).
+    fig = Figure(figsize=SIZE, dpi=DPI, layout="constrained")
     return fig, fig.subplots()
 
 
@@ -82,13 +85,15 @@ def line_figure(
         ax.axvline(day + 0.5, color="tab:purple", linestyle=":", linewidth=1.2)
     if panel in ("scores", "profit"):
         ax.axhline(0.0, color="0.8", linewidth=0.8)
-    ax.set_title(t(title, lang, n=window), fontsize=10)
-    ax.set_ylabel(ylabel, fontsize=8)
-    ax.set_xlabel(t("day", lang).lower(), fontsize=8)
-    ax.tick_params(labelsize=8)
+    ax.set_title(t(title, lang, n=window), fontsize=FONT["title"], wrap=True)
+    ax.set_ylabel(ylabel, fontsize=FONT["label"])
+    ax.set_xlabel(t("day", lang).lower(), fontsize=FONT["label"])
+    ax.tick_params(labelsize=FONT["tick"])
     ax.set_xlim(left=0, right=max(30, int(live["day"].max()) if len(live) else 0))
     if len(live):
-        ax.legend(loc="upper left", fontsize=7, frameon=False, ncols=2)
+        longest = max(len(h.get_label()) for h in ax.get_lines())
+        ncols = 2 if longest < 24 else 1  # Dutch labels are long: one column, not cut off
+        ax.legend(loc="upper left", fontsize=FONT["legend"], frameon=False, ncols=ncols)
     return fig
 
 
@@ -99,11 +104,11 @@ def histogram_figure(live: np.ndarray, ghost: np.ndarray, lang: str = "en") -> F
     ax.bar(HIST_EDGES[:-1], live, width=width, align="edge", color="tab:orange", alpha=0.8)
     ax.stairs(ghost, HIST_EDGES, color=GHOST["color"], linestyle="--", label=t("baseline", lang))
     ax.set_xlim(0, 10)
-    ax.set_title(t("satisfaction_hist", lang), fontsize=10)
-    ax.set_xlabel(t("satisfaction_axis", lang), fontsize=8)
-    ax.set_ylabel(t("share_customers", lang), fontsize=8)
-    ax.tick_params(labelsize=8)
-    ax.legend(loc="upper left", fontsize=7, frameon=False)
+    ax.set_title(t("satisfaction_hist", lang), fontsize=FONT["title"], wrap=True)
+    ax.set_xlabel(t("satisfaction_axis", lang), fontsize=FONT["label"])
+    ax.set_ylabel(t("share_customers", lang), fontsize=FONT["label"])
+    ax.tick_params(labelsize=FONT["tick"])
+    ax.legend(loc="upper left", fontsize=FONT["legend"], frameon=False)
     return fig
 
 
@@ -134,12 +139,12 @@ def drivers_figure(live: dict[str, float], ghost: dict[str, float], lang: str = 
     _bars_against_baseline(ax, x, now, base, "tab:green", lang)
     for xi, v in zip(x, now, strict=True):
         if not math.isnan(v):
-            ax.text(xi, v + 0.02, f"{v:.2f}", ha="center", fontsize=8)
+            ax.text(xi, v + 0.02, f"{v:.2f}", ha="center", fontsize=FONT["label"])
     ax.set_xticks(x, labels)
     ax.set_ylim(0, 1.1)
-    ax.set_title(t("drivers", lang), fontsize=10)
-    ax.tick_params(labelsize=8)
-    ax.legend(loc="upper right", fontsize=7, frameon=False, ncols=2)
+    ax.set_title(t("drivers", lang), fontsize=FONT["title"], wrap=True)
+    ax.tick_params(labelsize=FONT["tick"])
+    ax.legend(loc="upper right", fontsize=FONT["legend"], frameon=False, ncols=2)
     return fig
 
 
@@ -149,7 +154,6 @@ def journey_figure(
     """`kind` "stages": customers' rating per journey stage; "roles": work happiness per role
     (0-10, last month); bars now, the baseline's as grey outlines. Names are the journey's."""
     fig, ax = _figure()
-    fig.subplots_adjust(left=0.3, bottom=0.12)  # room for the stage and role names
     names = list(live)
     y = np.arange(len(names))
     now = np.array([live[n] for n in names])
@@ -158,12 +162,12 @@ def journey_figure(
     _bars_against_baseline(ax, y, now, base, colour, lang, horizontal=True)
     for yi, v in zip(y, now, strict=True):
         if not math.isnan(v):
-            ax.text(v + 0.1, yi, f"{v:.1f}", va="center", fontsize=8)
-    ax.set_yticks(y, names, fontsize=8)
+            ax.text(v + 0.1, yi, f"{v:.1f}", va="center", fontsize=FONT["label"])
+    ax.set_yticks(y, names, fontsize=FONT["label"])
     ax.invert_yaxis()  # the journey's order, top down
     ax.set_xlim(0, 11)
-    ax.set_title(t(f"journey_{kind}", lang), fontsize=10)
-    ax.tick_params(labelsize=8)
+    ax.set_title(t(f"journey_{kind}", lang), fontsize=FONT["title"], wrap=True)
+    ax.tick_params(labelsize=FONT["tick"])
     return fig
 
 
@@ -188,10 +192,11 @@ def floor_html(tiles: list[Tile], lang: str = "en") -> str:
             if tile.training:
                 style += ";border-style:dashed"
             text = f"{tile.engagement:.1f}"
-            title = f"#{tile.seat + 1} {tile.role}: {t('kpi.work_happiness_mean', lang)} {text}"
+            role = journey_name(tile.role, lang)
+            title = f"#{tile.seat + 1} {role}: {t('kpi.work_happiness_mean', lang)} {text}"
         else:
             badge, style, text = "", "", ""
-            title = f"#{tile.seat + 1} {tile.role}: {t('vacant', lang)}"
+            title = f"#{tile.seat + 1} {journey_name(tile.role, lang)}: {t('vacant', lang)}"
             if tile.refill_in >= 0:
                 title += f" ({tile.refill_in} {t('days', lang)})"
         cells.append(
@@ -218,6 +223,7 @@ FLOOR_CSS = """
 .floor-legend { font-size: 12px; color: #555; margin-top: 6px; }
 .main-views .widget-image { width: 100%; height: auto; }
 .kpi-card { min-width: 130px; padding: 6px 10px; }
+.v-card__title, .kpi-label { word-break: normal; overflow-wrap: normal; }
 .kpi-value { font-size: 26px; font-weight: 700; }
 .kpi-base { font-size: 12px; color: #666; }
 """

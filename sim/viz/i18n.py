@@ -112,6 +112,26 @@ LABELS: dict[str, dict[str, str]] = {
         "nl": "Winst (per jaar, laatste {n} dagen)",
     },
     "lever_change": {"en": "lever change", "nl": "knop gewijzigd"},
+    # journey stages and roles (configs/journey/); a name without a label shows as words
+    "journey.onboarding": {"en": "onboarding", "nl": "kennismaking"},
+    "journey.everyday": {"en": "everyday", "nl": "dagelijks"},
+    "journey.billing": {"en": "billing", "nl": "facturatie"},
+    "journey.complaint": {"en": "complaint", "nl": "klacht"},
+    "journey.renewal": {"en": "renewal", "nl": "verlenging"},
+    "journey.booking": {"en": "booking", "nl": "boeking"},
+    "journey.arrival": {"en": "arrival", "nl": "aankomst"},
+    "journey.stay": {"en": "stay", "nl": "verblijf"},
+    "journey.departure": {"en": "departure", "nl": "vertrek"},
+    "journey.service_agents": {"en": "service agents", "nl": "klantenservice"},
+    "journey.billing_office": {"en": "billing office", "nl": "facturatieafdeling"},
+    "journey.second_line": {"en": "second line", "nl": "tweede lijn"},
+    "journey.it_support": {"en": "IT support", "nl": "IT-ondersteuning"},
+    "journey.workforce_planning": {"en": "workforce planning", "nl": "personeelsplanning"},
+    "journey.front_desk": {"en": "front desk", "nl": "receptie"},
+    "journey.concierge": {"en": "concierge", "nl": "conciërge"},
+    "journey.housekeeping": {"en": "housekeeping", "nl": "huishouding"},
+    "journey.accounts": {"en": "accounts", "nl": "administratie"},
+    "journey.scheduling": {"en": "scheduling", "nl": "roostering"},
 }
 
 
@@ -124,6 +144,12 @@ def _kpi_label(kpi: Kpi, lang: str) -> str:
 LABELS.update(
     {f"kpi.{k.name}": {lang: _kpi_label(k, lang) for lang in LANGUAGES} for k in REGISTRY.values()}
 )
+
+
+def journey_name(name: str, lang: str = "en") -> str:
+    """A journey stage's or role's name in `lang`; one without a label reads as words."""
+    entry = LABELS.get(f"journey.{name}")
+    return entry.get(lang, entry["en"]) if entry else name.replace("_", " ")
 
 
 def t(key: str, lang: str = "en", **fmt: object) -> str:

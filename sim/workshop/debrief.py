@@ -76,8 +76,7 @@ def accounts(team_ts: pd.DataFrame, ref_ts: pd.DataFrame) -> dict[str, float]:
 
 def accounts_figure(values: dict[str, float], lang: str = "en") -> Figure:
     """Horizontal bars of `accounts`, largest first, in thousands."""
-    fig = Figure(figsize=SIZE, dpi=90)
-    fig.subplots_adjust(left=0.34, right=0.97, top=0.88, bottom=0.18)
+    fig = Figure(figsize=SIZE, dpi=90, layout="constrained")
     ax = fig.subplots()
     items = sorted(values.items(), key=lambda kv: -abs(kv[1]))
     names = [t(f"ws.account.{k}", lang) for k, _ in items]
@@ -113,8 +112,7 @@ def prediction_table(team: Team) -> pd.DataFrame:
 
 def comparison_figure(room: Room, key: str, lang: str = "en") -> Figure:
     """One KPI over days for every team (the reference in grey dashes)."""
-    fig = Figure(figsize=(SIZE[0] * 1.4, SIZE[1] * 1.2), dpi=90)
-    fig.subplots_adjust(left=0.08, right=0.78, top=0.9, bottom=0.15)
+    fig = Figure(figsize=(SIZE[0] * 1.6, SIZE[1] * 1.3), dpi=90, layout="constrained")
     ax = fig.subplots()
     ref = plot_frame(room.reference.timeseries())
     scale = display_scale(key)

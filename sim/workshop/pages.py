@@ -264,13 +264,23 @@ def TeamView(room: Room, team: Team, lang: str, version: int) -> None:
             solara.HTML(
                 tag="div", unsafe_innerHTML=prediction_html(team, lang), classes=["predictions"]
             )
-            live, ghost = plot_frame(ts), plot_frame(ref)
-            for panel in TEAM_PANELS:
-                with solara.Div(classes=["panel", f"panel-{panel}"]):
-                    Plot(
-                        lambda p=panel: line_figure(p, live, ghost, team.decisions, lang),
-                        [day, len(team.decisions), lang],
-                    )
+            TeamPlots(team, ts, ref, lang, day)
+
+
+@solara.component
+def TeamPlots(team: Team, ts, ref, lang: str, day: int) -> None:
+    """The team's two panels, drawn in a thread after the page shows the new round: a dozen
+    pages redraw at once after a click, and the numbers should not wait for the pictures."""
+    decisions = list(team.decisions)
+
+    def draw() -> list[bytes]:
+        live, ghost = plot_frame(ts), plot_frame(ref)
+        return [debrief.png(line_figure(p, live, ghost, decisions, lang)) for p in TEAM_PANELS]
+
+    images = solara.use_thread(draw, dependencies=[day, len(decisions), lang])
+    for panel, image in zip(TEAM_PANELS, images.value or [], strict=False):
+        with solara.Div(classes=["panel", f"panel-{panel}"]):
+            solara.Image(image, width="100%")
 
 
 @solara.component

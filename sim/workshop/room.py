@@ -19,6 +19,7 @@ import hmac
 import math
 import threading
 import time
+import traceback
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -425,7 +426,8 @@ class Room:
         def run() -> None:
             try:
                 self._play(*begun)
-            except Exception as ex:  # shown on the facilitator's page
+            except Exception as ex:  # shown on the facilitator's page, and in the server's log
+                traceback.print_exc()
                 self.error = f"{type(ex).__name__}: {ex}"
                 self._touch()
 

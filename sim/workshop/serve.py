@@ -9,6 +9,7 @@ their memory with them).
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import re
 import secrets
@@ -115,6 +116,7 @@ def main(argv: list[str] | None = None) -> None:
     except ConfigError as ex:
         print(f"error: {ex}", file=sys.stderr)
         sys.exit(2)
+    atexit.register(built.close)  # the worker processes end with the server
     host = f"[{args.host}]" if ":" in args.host else args.host
     if not is_loopback(args.host):
         print(
