@@ -10,7 +10,7 @@ from conftest import run_cli
 
 from sim.outputs import SUMMARY_KEYS
 
-TINY = ["org.employees=4", "org.customers=1500", "days=40", "progress=false"]
+TINY = ["org.employees=4", "org.teams=2", "org.customers=1500", "days=40", "progress=false"]
 
 
 def test_run_writes_every_output(tmp_path):

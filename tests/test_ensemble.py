@@ -12,7 +12,7 @@ from sim.ensemble import StudyDraws, check_arms, load_ensemble, study_draws
 
 QUIT = "behaviour.quit_rate_annual"
 CHURN = "behaviour.churn_rate_annual"
-TINY = ["org.employees=4", "org.customers=1500", "days=40", "progress=false"]
+TINY = ["org.employees=4", "org.teams=2", "org.customers=1500", "days=40", "progress=false"]
 # Two sets far apart in the customers' base churn: the spread of the baseline's churn between
 # replications is then almost all parameter uncertainty.
 APART = {"weight": [1.0, 1.0], CHURN: [0.05, 0.9]}

@@ -19,7 +19,7 @@ from conftest import run_cli
 
 from sim.outputs import HASH_KEY, config_hash, remove_stale_temporaries, write_atomic
 
-TINY = ["org.employees=4", "org.customers=1500", "days=40", "progress=false"]
+TINY = ["org.employees=4", "org.teams=2", "org.customers=1500", "days=40", "progress=false"]
 
 
 def snapshot(folder: Path) -> dict[str, tuple[int, int]]:

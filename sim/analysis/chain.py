@@ -198,6 +198,12 @@ def settings_from(cfg: DictConfig, base: SimConfig) -> UnitSettings:
         levers.append(Lever(key, lo, hi, integer))
     size = exp.get("size") or {}
     employees = _positive_int("experiment.size.employees", size.get("employees"))
+    if employees < base.org.teams:  # a unit's survey by team would have empty teams
+        raise ConfigError(
+            "units.size.employees",
+            employees,
+            f"at least org.teams ({base.org.teams}); or give org.teams",
+        )
     c_lo, c_hi = _minmax("experiment.size.customers", size.get("customers"))
     if c_lo < 1:
         raise ConfigError("experiment.size.customers", [c_lo, c_hi], "at least 1 customer")

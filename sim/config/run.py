@@ -87,6 +87,12 @@ def validate(cfg: DictConfig | SimConfig) -> None:
     container = cfg if isinstance(cfg, DictConfig) else OmegaConf.structured(cfg)
     for key, (lo, hi) in RANGES.items():
         check_range(key, OmegaConf.select(container, key), lo, hi)
+    if container.org.teams > container.org.employees:  # one-person teams, or empty ones
+        raise ConfigError(
+            "org.teams",
+            container.org.teams,
+            f"at most org.employees ({container.org.employees}): give org.teams=<n> with the size",
+        )
     validate_journey(container.journey)
 
 
