@@ -157,6 +157,23 @@ def pairing_width_ratio(a: Values, b: Values, level: float = LEVEL) -> float:
     return paired_ci(x, y, level).width / unpaired
 
 
+def pairing_floor(a: Values, b: Values, level: float = LEVEL) -> float:
+    """The smallest `pairing_width_ratio` any pairing could reach with these two arms: the ratio
+    if the arms moved together perfectly (correlation 1), when the sd of the difference is
+    |sd(a) - sd(b)|. An arm far more spread than the other (a scenario that amplifies the seeds'
+    luck) keeps the ratio up whatever random numbers the arms share. NaN as the ratio is."""
+    x, y = np.asarray(a, float), np.asarray(b, float)
+    both = np.isfinite(x) & np.isfinite(y)
+    x, y = x[both], y[both]
+    if x.size < 2:
+        return NAN
+    unpaired = welch_ci(x, y, level).width
+    if not unpaired > 0.0:
+        return NAN
+    sd = abs(float(x.std(ddof=1)) - float(y.std(ddof=1)))
+    return 2.0 * _t_quantile(level, x.size - 1) * sd / math.sqrt(x.size) / unpaired
+
+
 def variance_split(values: Values, groups: Values) -> tuple[float, float]:
     """How much of the spread of `values` is between groups and how much within them:
     (within share, between share), summing to 1; NaN with fewer than two groups or no group of
@@ -238,6 +255,7 @@ __all__ = [
     "corr_ci",
     "mean_ci",
     "paired_ci",
+    "pairing_floor",
     "pairing_width_ratio",
     "proportion_ci",
     "ratio_ci",

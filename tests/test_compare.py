@@ -250,6 +250,8 @@ def test_compare_end_to_end_writes_paired_comparison_economics_and_report(tmp_pa
     assert "## What these numbers are" in report and "not a forecast" in report
     assert "It ends the horizon with" in report and "EUR" in report
     assert {"customers_end", "customers_end_diff", "baseline_customers_end"} <= set(econ.columns)
+    floor = table["pairing_floor"].dropna()
+    assert len(floor) == 2 * kpis and (floor <= table["pairing_width_ratio"].dropna() + 1e-12).all()
     for png in ("trajectories.png", "differences.png", "cumulative_profit.png"):
         assert f"({png})" in report
         assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -142,3 +142,17 @@ def test_variance_split_recovers_known_components_and_needs_two_groups() -> None
     assert between == pytest.approx(0.2, abs=0.05)
     assert all(math.isnan(v) for v in sim.stats.variance_split([1.0, 2.0], [0, 0]))
     assert all(math.isnan(v) for v in sim.stats.variance_split([1.0, 2.0], [0, 1]))
+
+
+def test_pairing_floor_is_the_ratio_of_arms_moving_together_and_bounds_any_ratio() -> None:
+    rng = np.random.default_rng(0)
+    base = rng.normal(0, 1, 30)
+    doubled = 2 * base + 1  # moves with the baseline exactly, twice as spread
+    assert sim.stats.pairing_floor(doubled, base) == pytest.approx(
+        sim.stats.pairing_width_ratio(doubled, base)
+    )
+    # Correlation 1 with sd ratio 2: paired sd 1 against sqrt(1 + 4): about 1 / sqrt(5).
+    assert sim.stats.pairing_floor(doubled, base) == pytest.approx(0.45, abs=0.02)
+    for _ in range(20):
+        a, b = rng.normal(0, 1, 12), rng.normal(0, 1.7, 12)
+        assert sim.stats.pairing_floor(a, b) <= sim.stats.pairing_width_ratio(a, b) + 1e-12

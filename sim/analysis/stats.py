@@ -23,7 +23,7 @@ from sim.kpis import REGISTRY, directions, units
 # The intervals themselves live in sim/stats.py; mean_ci and t_interval are re-exported for the
 # studies that read them from here (sim/analysis/economics.py, plan.py).
 from sim.stats import mean_ci as mean_ci
-from sim.stats import pairing_width_ratio, variance_split
+from sim.stats import pairing_floor, pairing_width_ratio, variance_split
 from sim.stats import t_interval as t_interval
 
 # Which way is better, per KPI with a better direction (sim/kpis.py): +1 higher, -1 lower.
@@ -104,7 +104,9 @@ def compare_table(
     `pairing_width_ratio` is the width of the paired-t interval of the difference over the width
     of Welch's unpaired interval of the same difference (sim.stats.pairing_width_ratio): near 0
     when the common random numbers cancel the seeds' luck, about 1 when pairing bought nothing;
-    NaN for the baseline itself and with fewer than two seeds.
+    NaN for the baseline itself and with fewer than two seeds. `pairing_floor` is the ratio
+    perfect pairing would reach with these arms' spreads (sim.stats.pairing_floor): a ratio
+    near its floor is as good as common random numbers can make it.
     """
     names = list(order) if order is not None else list(dict.fromkeys(runs["scenario"]))
     if baseline not in names:
@@ -139,6 +141,9 @@ def compare_table(
                     "pairing_width_ratio": math.nan
                     if scenario == baseline
                     else pairing_width_ratio(pair["scenario"], pair["baseline"], conf),
+                    "pairing_floor": math.nan
+                    if scenario == baseline
+                    else pairing_floor(pair["scenario"], pair["baseline"], conf),
                     "diff_pct": 100.0 * diff.mean / abs(base.mean) if base.mean else math.nan,
                     "p_value": float(ttest.pvalue) if ttest is not None else math.nan,
                     "beats_baseline_share": math.nan
