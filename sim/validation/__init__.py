@@ -1,4 +1,4 @@
-"""Validation: one small experiment per published figure (../shared/reference/targets.md).
+"""Validation: one small experiment per published figure (docs/TARGETS.md).
 
     runs.py      what one simulation run is (RunSpec), its execution; probes.py what it records
     checks/      the checks by section (envelope, employee, customer, chain), each declared

@@ -85,7 +85,7 @@ def render(
         + f": {timings['run_seconds'] / 60:.1f} CPU minutes of simulation, "
         f"{timings['wall_runs'] / 60:.1f} minutes of wall time.",
         "",
-        "The published figures are those of `../shared/reference/targets.md`; checks marked "
+        "The published figures are those of [`docs/TARGETS.md`](TARGETS.md); checks marked "
         "(added) are dynamic patterns of the model's purpose (MODEL.md 1.1). Every interval is "
         "95%: a t interval over seeds (paired by seed between arms), Fisher's z for "
         "correlations. Verdicts are taken on the interval: **pass** = inside the published "

@@ -1,4 +1,4 @@
-"""The checks, one per row of ../shared/reference/targets.md plus the dynamic patterns of the
+"""The checks, one per row of docs/TARGETS.md plus the dynamic patterns of the
 model's purpose, by section of the report:
 
     envelope.py   the call-centre operating envelope (baseline): turnover ... Erlang, work happiness

@@ -29,7 +29,7 @@ Band = tuple[float, float]
 
 @dataclass(frozen=True)
 class Published:
-    """A published figure (a row of ../shared/reference/targets.md) and how a check reads it.
+    """A published figure (a row of docs/TARGETS.md) and how a check reads it.
 
     Attributes:
         figure: what is measured, as targets.md names it.
