@@ -277,6 +277,9 @@ def customers_day(
     day_draw = float(streams.keyed("acquisition", np.zeros(1, np.int64))[0])
     paid = paid_acquisitions(day_draw, start_customers, org, wom.deterred)
     new = paid + wom.referrals
+    if org.max_customers:  # full: no one more is taken in (a hotel cannot grow past its rooms)
+        new = min(new, max(0, org.max_customers - int(customers.active.sum())))
+        paid = min(paid, max(0, new - wom.referrals))  # referrals take the places first
     joined = customers.free_slots(new) if new else np.zeros(0, np.int64)
     if new:
         # The k-th newcomer of the day is the same person in two scenarios.

@@ -90,3 +90,18 @@ def test_model_is_freed_after_use(small_config):
     del model
     gc.collect()
     assert ref() is None
+
+
+def test_a_full_organisation_takes_in_no_more_customers(small_config):
+    # Marketing that would grow the base fivefold in a year, against a cap of the start size.
+    def run(*overrides: str):
+        model = ServiceModel(small_config("org.acquisition_rate=5.0", *overrides))
+        for _ in range(60):
+            model.step()
+        return model.start["customers"], model.timeseries()
+
+    start, free = run()
+    _, ts = run(f"org.max_customers={start + 50}")
+    assert free["customers"].max() > start + 200  # without the cap it grows
+    assert ts["customers"].max() <= start + 50
+    assert ts["customers"].iloc[-1] >= start + 40  # and fills up to it

@@ -97,6 +97,14 @@ class OrgConfig:
         A,
         "paid acquisitions per year per start customer (sized to offset baseline churn)",
     )
+    max_customers: int = param(
+        0,
+        0,
+        5_000_000,
+        "customers",
+        A,
+        "the most customers the organisation can serve at once (a hotel's rooms); 0 = no limit",
+    )
     variable_cost_share: float = param(
         0.72,
         0.0,
