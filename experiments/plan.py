@@ -245,6 +245,13 @@ def run_plan(
     short = study.check_window("plan", settings.window_days, config.days)
     if short:
         context["short run"] = short
+    odd = _implausible_baseline(runs)
+    if odd:
+        context["warning"] = (
+            f"the baseline itself runs outside plausible operation ({'; '.join(odd)}): the "
+            "effects are measured against a failing operation; check org.employees and "
+            "org.customers before reading them"
+        )
     plan.write_plan(
         outdir,
         ranked=ranked,
@@ -259,6 +266,18 @@ def run_plan(
         conf=settings.conf_level,
     )
     return ranked
+
+
+def _implausible_baseline(runs: pd.DataFrame) -> list[str]:
+    """The baseline's KPIs (mean over its ranking runs) outside plausible operation."""
+    from sim.analysis.reading import PLAUSIBLE, implausible_baseline
+
+    base = runs[runs["intervention"] == BASELINE]
+    kpis = [k for k in PLAUSIBLE if k in base]
+    table = pd.DataFrame(
+        {"scenario": BASELINE, "kpi": kpis, "mean": [float(base[k].mean()) for k in kpis]}
+    )
+    return implausible_baseline(table, BASELINE)
 
 
 def _parameter_note(effects: pd.DataFrame, settings: Settings) -> str:

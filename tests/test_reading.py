@@ -70,3 +70,21 @@ def test_rates_read_as_percent_differences_as_points_and_counts_as_whole_numbers
     assert fmt(-11.0, "customers", signed=True) == "-11"
     assert fmt(72816.4, "profit", signed=True) == "+72,816"
     assert interval(0.1, 0.2, "abandon_rate", signed=False) == "[10.0%, 20.0%]"
+
+
+def test_a_plan_warns_when_its_baseline_is_collapsing() -> None:
+    from experiments.plan import _implausible_baseline
+
+    runs = pd.DataFrame(
+        {
+            "intervention": ["baseline", "baseline", "training: agents"],
+            "abandon_rate": [0.6, 0.7, 0.01],
+            "service_level": [0.02, 0.01, 0.9],
+            "customer_churn_annual": [0.2, 0.2, 0.2],
+        }
+    )
+    assert _implausible_baseline(runs) == [
+        "abandon rate 65.0% (above 15.0%)",
+        "service level 1.5% (below 50.0%)",
+    ]
+    assert _implausible_baseline(runs.iloc[2:].assign(intervention="baseline")) == []
