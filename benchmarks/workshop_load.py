@@ -21,6 +21,7 @@ import contextlib
 import json
 import os
 import platform
+import signal
 import socket
 import statistics
 import subprocess
@@ -306,6 +307,8 @@ def main(argv: list[str] | None = None) -> None:
     for name in ("teams", "rounds", "employees"):
         if getattr(args, name) < 1:
             p.error(f"--{name}={getattr(args, name)} is not allowed: a number >= 1")
+    # SIGTERM unwinds like Ctrl+C, so the server (and its workers) are stopped in `run`.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     load = os.getloadavg()
     result = run(args)
     result["load_before"] = ", ".join(f"{x:.1f}" for x in load)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
+import re
 import socket
 import sys
 
@@ -12,6 +13,25 @@ from sim.cli import group_options
 from sim.viz.levers import DEFAULT_ORG, WORKSHOP_EMPLOYEES
 
 DEFAULT_PORT = 8765
+# Solara keeps a closed tab's session (its model and figures) for 24 h unless told otherwise:
+# memory grew with every visitor and was never returned. Like 30s, 10m, 2h.
+SESSION_TIMEOUT = "10m"
+TIMEOUT = re.compile(r"^\d+[smh]$")
+
+
+def session_timeout_option(p: argparse.ArgumentParser) -> None:
+    """`--session-timeout`, shared with sim-workshop (check it with `check_session_timeout`)."""
+    p.add_argument(
+        "--session-timeout",
+        default=SESSION_TIMEOUT,
+        help=f"drop a browser session this long after its tab closed ({SESSION_TIMEOUT}; "
+        "e.g. 30s, 2h)",
+    )
+
+
+def check_session_timeout(p: argparse.ArgumentParser, value: str) -> None:
+    if not TIMEOUT.match(value):
+        p.error(f"--session-timeout={value} is not allowed: like 30s, 10m or 2h")
 
 
 def is_loopback(host: str) -> bool:
@@ -48,7 +68,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"desks on the floor ({WORKSHOP_EMPLOYEES}); customers scale with them",
     )
     p.add_argument("--open", action="store_true", help="open a browser tab")
+    session_timeout_option(p)
     args = p.parse_args(argv)
+    check_session_timeout(p, args.session_timeout)
     if not 1 <= args.employees <= 100_000:
         p.error(f"--employees={args.employees} is not allowed: a number in [1, 100000]")
     if not 1 <= args.port <= 65_535:
@@ -72,24 +94,30 @@ def main(argv: list[str] | None = None) -> None:
     os.environ["SIM_VIZ_ORG"] = args.org
     os.environ["SIM_VIZ_EMPLOYEES"] = str(args.employees)
     os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
-    from solara.__main__ import run
-
+    os.environ["SOLARA_KERNEL_CULL_TIMEOUT"] = args.session_timeout
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"Workshop dashboard: http://{host}:{args.port}  (Ctrl+C to stop)", flush=True)
+    run_solara("sim.app", args.host, args.port, prog="sim-viz", open_tab=args.open)
+
+
+def run_solara(module: str, host: str, port: int, *, prog: str, open_tab: bool = False) -> None:
+    """Serve the Solara `module` (production mode, no version check, quiet) until Ctrl+C."""
+    from solara.__main__ import run
+
     run.main(
         args=[
-            "sim.app",
+            module,
             "--host",
-            args.host,
+            host,
             "--port",
-            str(args.port),
+            str(port),
             "--production",
             "--no-check-version",
-            "--open" if args.open else "--no-open",
+            "--open" if open_tab else "--no-open",
             "--log-level",
             "warning",
         ],
-        prog_name="sim-viz",
+        prog_name=prog,
         standalone_mode=True,
     )
 

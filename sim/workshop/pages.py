@@ -19,7 +19,7 @@ import solara
 
 from sim.viz.components import KpiStrip, Plot
 from sim.viz.data import WINDOW, format_kpi, kpi_cards, plot_frame
-from sim.viz.figures import line_figure
+from sim.viz.figures import FLOOR_CSS, line_figure
 from sim.viz.i18n import LANGUAGES, t
 from sim.viz.levers import lever_specs, policy_range
 from sim.workshop import debrief
@@ -66,11 +66,18 @@ def use_room_version(room: Room) -> int:
     return version.value
 
 
-def _acting(refusal: solara.Reactive) -> Callable[[Callable[[], None]], None]:
+def _acting(
+    refusal: solara.Reactive, tick: solara.Reactive | None = None
+) -> Callable[[Callable[[], None]], None]:
+    """Run a page's action; show a refusal in the page's language. `tick` moves after each
+    action, to redraw this page only (a team's decision does not redraw the others')."""
+
     def act(change: Callable[[], None]) -> None:
         try:
             change()
             refusal.set(None)
+            if tick is not None:
+                tick.set(tick.value + 1)
         except WorkshopError as ex:
             refusal.set((ex.key, ex.fmt))
         except Exception as ex:  # the room should see a message, not a dead page
@@ -94,7 +101,7 @@ def Refusal(refusal: solara.Reactive, lang: str) -> None:
 @solara.component
 def LangBar(title: str, lang: solara.Reactive) -> None:
     solara.Title(title)
-    solara.Style(CSS)
+    solara.Style(FLOOR_CSS + CSS)  # the dashboard's KPI cards, then the workshop's own
     with solara.AppBar():
         solara.AppBarTitle(title)
         solara.ToggleButtonsSingle(
@@ -109,7 +116,7 @@ def status_text(room: Room, lang: str) -> str:
 
 
 @solara.component
-def Status(room: Room, lang: str, version: int = 0) -> None:
+def Status(room: Room, lang: str, version: object = 0) -> None:
     """`version`: the room's, so the line redraws when the room changes (props decide)."""
     solara.HTML(
         tag="div",
@@ -147,7 +154,7 @@ def JoinForm(room: Room, team: solara.Reactive, lang: str) -> None:
 
 
 @solara.component
-def Decisions(room: Room, team: Team, lang: str, act, version: int) -> None:
+def Decisions(room: Room, team: Team, lang: str, act, version: object) -> None:
     deciding = room.deciding
     specs = {s.name: s for s in lever_specs(team.org)}
     levers = team.levers()
@@ -185,7 +192,7 @@ def Decisions(room: Room, team: Team, lang: str, act, version: int) -> None:
 
 
 @solara.component
-def Predictions(room: Room, team: Team, lang: str, act, version: int) -> None:
+def Predictions(room: Room, team: Team, lang: str, act, version: object) -> None:
     number = room.round + 1
     mine = team.predictions.get(number, {})
     with solara.Card(t("ws.prediction", lang), margin=0, classes=["prediction-card"]):
@@ -233,7 +240,9 @@ def prediction_html(team: Team, lang: str) -> str:
 @solara.component
 def TeamView(room: Room, team: Team, lang: str, version: int) -> None:
     refusal = solara.use_reactive(None)
-    act = _acting(refusal)
+    tick = solara.use_reactive(0)
+    act = _acting(refusal, tick)
+    version = (version, tick.value)  # the room's changes and this team's own
     with team.lock:
         ts = team.timeseries()
         day = team.day

@@ -217,7 +217,8 @@ class Room:
         lever_specs(storyline.org)
         self.lock = threading.RLock()
         self.changed = threading.Condition()
-        self.version = 0
+        self.version = 0  # moves when every page should redraw
+        self.changes = 0  # moves on any change, a team's own decisions too (for preparing)
         self.teams: dict[str, Team] = {}
         self.reference = Team(REFERENCE, storyline, self.employees)
         self.state = "lobby"  # lobby -> open <-> paused -> (advancing) -> open ... -> finished
@@ -259,10 +260,10 @@ class Room:
         copy (skipping units already prepared for their key)."""
         seen = -1
         while not self._closed.is_set():
-            now = self.wait_change(seen, timeout=5.0)
+            now = self._wait_any(seen, timeout=5.0)
             while now != seen and not self._closed.is_set():  # until the room is still
                 seen = now
-                now = self.wait_change(seen, timeout=DEBOUNCE)
+                now = self._wait_any(seen, timeout=DEBOUNCE)
             with self.lock:
                 if self.state not in ("lobby", "open", "paused"):
                     continue
@@ -279,9 +280,14 @@ class Room:
                     self.error = f"{type(ex).__name__}: {ex}"
 
     # ---- notification -------------------------------------------------------------------
-    def _touch(self) -> None:
+    def _touch(self, pages: bool = True) -> None:
+        """Something changed. `pages`: every page redraws (a round, a setting, a new team);
+        a team's own decision redraws only its own page (the page does that itself), so that a
+        dozen teams deciding at once do not redraw a dozen pages for each slider move."""
         with self.changed:
-            self.version += 1
+            self.changes += 1
+            if pages:
+                self.version += 1
             self.changed.notify_all()
 
     def wait_change(self, seen: int, timeout: float) -> int:
@@ -289,6 +295,11 @@ class Room:
         with self.changed:
             self.changed.wait_for(lambda: self.version != seen, timeout=timeout)
             return self.version
+
+    def _wait_any(self, seen: int, timeout: float) -> int:
+        with self.changed:
+            self.changed.wait_for(lambda: self.changes != seen, timeout=timeout)
+            return self.changes
 
     # ---- access -------------------------------------------------------------------------
     def code_ok(self, code: str) -> bool:
@@ -339,7 +350,7 @@ class Room:
                         "budget", cost=f"{after / 1000:,.0f}k", budget=f"{self.budget / 1000:,.0f}k"
                     )
                 team.decide(name, value)
-        self._touch()
+        self._touch(pages=False)
 
     def predict(self, team: Team, key: str, value: float) -> None:
         """A team's prediction of `key` over the open round, in the units the page shows
@@ -352,7 +363,7 @@ class Room:
             if not self.deciding:
                 raise WorkshopError("closed")
             team.predictions.setdefault(self.round + 1, {})[key] = from_display(key, value)
-        self._touch()
+        self._touch(pages=False)
 
     # ---- the facilitator --------------------------------------------------------------------
     def start(self) -> None:

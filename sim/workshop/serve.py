@@ -19,12 +19,17 @@ from pathlib import Path
 from sim.cli import group_options
 from sim.config import ConfigError
 from sim.viz.levers import WORKSHOP_EMPLOYEES
-from sim.viz.serve import is_loopback, port_free
+from sim.viz.serve import (
+    check_session_timeout,
+    is_loopback,
+    port_free,
+    run_solara,
+    session_timeout_option,
+)
 from sim.workshop.app import ENV
 from sim.workshop.storyline import DEFAULT
 
 DEFAULT_PORT = 8766
-TIMEOUT = re.compile(r"^\d+[smh]$")
 
 
 def _secret() -> str:
@@ -63,11 +68,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="processes that play the teams' rounds ahead of the click (2; 0 = at the click, "
         "in the server's own process)",
     )
-    p.add_argument(
-        "--session-timeout",
-        default="10m",
-        help="drop a browser session this long after its tab closed (10m; e.g. 30s, 2h)",
-    )
+    session_timeout_option(p)
     args = p.parse_args(argv)
     if not 1 <= args.employees <= 1_000:
         p.error(f"--employees={args.employees} is not allowed: a number in [1, 1000]")
@@ -75,8 +76,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error(f"--port={args.port} is not allowed: a number in [1, 65535]")
     if not 0 <= args.workers <= 64:
         p.error(f"--workers={args.workers} is not allowed: a number in [0, 64]")
-    if not TIMEOUT.match(args.session_timeout):
-        p.error(f"--session-timeout={args.session_timeout} is not allowed: like 30s, 10m or 2h")
+    check_session_timeout(p, args.session_timeout)
     for opt in ("room_code", "facilitator_key"):
         value = getattr(args, opt)
         if value is not None and not re.fullmatch(r"\S{4,64}", value):
@@ -132,24 +132,7 @@ def main(argv: list[str] | None = None) -> None:
         "  (Ctrl+C to stop)",
         flush=True,
     )
-    from solara.__main__ import run
-
-    run.main(
-        args=[
-            "sim.workshop.app",
-            "--host",
-            args.host,
-            "--port",
-            str(args.port),
-            "--production",
-            "--no-check-version",
-            "--no-open",
-            "--log-level",
-            "warning",
-        ],
-        prog_name="sim-workshop",
-        standalone_mode=True,
-    )
+    run_solara("sim.workshop.app", args.host, args.port, prog="sim-workshop")
 
 
 if __name__ == "__main__":
