@@ -1,4 +1,4 @@
-"""Time the simulator: `python -m benchmarks [--sizes S,M,L] [--reps 3] [--quick] [--out DIR]`.
+"""Time the simulator: `python -m benchmarks [--sizes U,S,M,L] [--reps 3] [--quick] [--out DIR]`.
 
 Each size and repetition runs in a fresh subprocess (`benchmarks/harness.py`), so its peak RSS
 is its own. Reported: wall time (build + 365 days; median and min-max over repetitions),
@@ -241,6 +241,14 @@ def markdown(res: dict[str, Any]) -> str:
         "start x days (the base grows about 10% a year on the defaults). CPU s = the child's "
         "CPU time for the same span: when it is well below wall time, the machine was busy.",
     ]
+    if "U" in res["sizes"]:
+        cpu = res["sizes"]["U"]["cpu_s"]["median"]
+        lines += [
+            "",
+            f"At unit size (U: 20 employees, 5,000 customers, 3 years, the call centre's journey): "
+            f"{60.0 / cpu:.1f} runs per CPU-minute, one run per process, interpreter start and "
+            "imports excluded (batched runs are not built yet).",
+        ]
     if res["load_before"] > 0.5 * (mc.get("nproc") or 1):
         lines += [
             "",
@@ -310,7 +318,7 @@ def markdown(res: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
-    p.add_argument("--sizes", default=None, help="comma-separated sizes out of S,M,L (all)")
+    p.add_argument("--sizes", default=None, help="comma-separated sizes out of U,S,M,L (all)")
     p.add_argument("--reps", type=int, default=None, help="repetitions per size (3)")
     p.add_argument("--quick", action="store_true", help="S,M; 1 rep; short reference and sweep")
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
@@ -318,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-sweep", action="store_true", help="skip the 1 vs 2 worker sweep")
     p.add_argument("--ref-days-m", type=int, default=None, help="days of the reference at M")
     a = p.parse_args(argv)
-    sizes = (a.sizes or ("S,M" if a.quick else "S,M,L")).upper().split(",")
+    sizes = (a.sizes or ("U,S,M" if a.quick else "U,S,M,L")).upper().split(",")
     bad = [s for s in sizes if s not in SIZES]
     if bad:
         p.error(f"unknown size {bad[0]!r}: choose from {','.join(SIZES)}")

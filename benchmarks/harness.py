@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 SIZES: dict[str, dict[str, int]] = {
+    # U: one unit as calibration, sim-units and validation run them by the thousand.
+    "U": {"employees": 20, "customers": 5_000, "days": 1095},
     "S": {"employees": 50, "customers": 5_000, "days": 365},
     "M": {"employees": 200, "customers": 50_000, "days": 365},
     "L": {"employees": 1_000, "customers": 500_000, "days": 365},
