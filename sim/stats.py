@@ -144,17 +144,25 @@ def pairing_width_ratio(a: Values, b: Values, level: float = LEVEL) -> float:
     fewer degrees of freedom), above that when they move against each other. NaN with fewer
     than two pairs or when the unpaired interval has no width.
     """
+    arms = _paired_arms(a, b, level)
+    if arms is None:
+        return NAN
+    x, y, unpaired = arms
+    return paired_ci(x, y, level).width / unpaired
+
+
+def _paired_arms(a: Values, b: Values, level: float) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """The seeds where both arms have a value, and Welch's interval width over them; None with
+    fewer than two such seeds or an unpaired interval without width."""
     x, y = np.asarray(a, float), np.asarray(b, float)
     if x.shape != y.shape:
         raise ValueError(f"paired arms differ in length: {x.size} vs {y.size}")
     both = np.isfinite(x) & np.isfinite(y)
     x, y = x[both], y[both]
     if x.size < 2:
-        return NAN
+        return None
     unpaired = welch_ci(x, y, level).width
-    if not unpaired > 0.0:
-        return NAN
-    return paired_ci(x, y, level).width / unpaired
+    return (x, y, unpaired) if unpaired > 0.0 else None
 
 
 def pairing_floor(a: Values, b: Values, level: float = LEVEL) -> float:
@@ -162,14 +170,10 @@ def pairing_floor(a: Values, b: Values, level: float = LEVEL) -> float:
     if the arms moved together perfectly (correlation 1), when the sd of the difference is
     |sd(a) - sd(b)|. An arm far more spread than the other (a scenario that amplifies the seeds'
     luck) keeps the ratio up whatever random numbers the arms share. NaN as the ratio is."""
-    x, y = np.asarray(a, float), np.asarray(b, float)
-    both = np.isfinite(x) & np.isfinite(y)
-    x, y = x[both], y[both]
-    if x.size < 2:
+    arms = _paired_arms(a, b, level)
+    if arms is None:
         return NAN
-    unpaired = welch_ci(x, y, level).width
-    if not unpaired > 0.0:
-        return NAN
+    x, y, unpaired = arms
     sd = abs(float(x.std(ddof=1)) - float(y.std(ddof=1)))
     return 2.0 * _t_quantile(level, x.size - 1) * sd / math.sqrt(x.size) / unpaired
 
