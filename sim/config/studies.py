@@ -1,4 +1,5 @@
-"""Typed settings of the study commands: sim-compare, sim-plan, sim-sensitivity and sim-units.
+"""Typed settings of the study commands: sim-compare, sim-plan, sim-sensitivity, sim-units and
+sim-discover.
 
 Each command composes its own config file (configs/compare.yaml, ...), which holds the command's
 settings at its top level under one node named after the command (`compare.replications`), typed
@@ -234,6 +235,55 @@ class UnitsSettings:
     )
 
 
+def _discover_inputs() -> dict[str, dict[str, float]]:
+    # The organisation's uncertain inputs as factors of its own value (assumptions): customer
+    # value +-30%, wages +-15%, market growth (paid acquisitions) +-50%.
+    spans = {
+        "revenue_per_customer_year": (0.7, 1.3),
+        "wage_annual": (0.85, 1.15),
+        "acquisition_rate": (0.5, 1.5),
+    }
+    return {name: {"min": lo, "max": hi} for name, (lo, hi) in spans.items()}
+
+
+@dataclass
+class DiscoverSettings:
+    """sim-discover: where each scenario pays, by PRIM over drawn conditions
+    (configs/discover.yaml)."""
+
+    scenarios: list[str] = field(
+        default_factory=lambda: ["loose_scripts", "ritz_recovery", "cost_cutting"],
+        metadata=_doc("presets of configs/scenario/, each run against the baseline"),
+    )
+    baseline: str = field(default="baseline", metadata=_doc("the preset compared against"))
+    points: int = param(
+        48, 10, 100_000, "points", "-", "conditions drawn (Latin hypercube); point i runs seed+i"
+    )
+    # {min, max} per org.<key> as a plain mapping (as units.levers): `+inputs.handle_minutes=`.
+    inputs: dict[str, dict[str, float]] = field(
+        default_factory=_discover_inputs,
+        metadata=_doc("org.<key>: {min, max} factors of the organisation's own value"),
+    )
+    workers: int | None = field(default=None, metadata=WORKERS)
+    window_days: int = param(365, 1, 36_500, *WINDOW)
+    uncertainty: str = field(default="seeds", metadata=UNCERTAINTY)
+    ensemble: str | None = field(default=None, metadata=ENSEMBLE)
+    peel_alpha: float = param(
+        0.05, 0.01, 0.5, "share", "-", "PRIM: share of the box peeled off per step"
+    )
+    mass_min: float = param(
+        0.05, 0.0, 1.0, "share", "-", "PRIM: the smallest box, as a share of the points"
+    )
+    coverage_min: float = param(
+        0.5,
+        0.0,
+        1.0,
+        "share",
+        A,
+        "the box reported: the densest on PRIM's trajectory holding this share of paying points",
+    )
+
+
 @dataclass
 class CompareConfig(SimConfig):
     """The config sim-compare composes: a run's, plus its settings under `compare`."""
@@ -262,6 +312,13 @@ class UnitsConfig(SimConfig):
     units: UnitsSettings = field(default_factory=UnitsSettings)
 
 
+@dataclass
+class DiscoverConfig(SimConfig):
+    """The config sim-discover composes: a run's, plus its settings under `discover`."""
+
+    discover: DiscoverSettings = field(default_factory=DiscoverSettings)
+
+
 @dataclass(frozen=True)
 class Study:
     """A study command: its name (config file, settings node, output folder), program and types."""
@@ -284,6 +341,7 @@ STUDIES: dict[str, Study] = {
         Study("plan", "sim-plan", PlanSettings, PlanConfig),
         Study("sensitivity", "sim-sensitivity", SensitivitySettings, SensitivityConfig),
         Study("units", "sim-units", UnitsSettings, UnitsConfig),
+        Study("discover", "sim-discover", DiscoverSettings, DiscoverConfig),
     )
 }
 
