@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import math
 import os
+import re
 
 import pytest
 from conftest import run_cli
 
 from sim.stats import Estimate, corr_ci, mean_ci
 from sim.validation import CHECKS, QUICK, run_checks
-from sim.validation.report import render
+from sim.validation.checks.base import CALIBRATED, CONSTRUCTION, ROLES, VALIDATED, Published
+from sim.validation.driver import CheckResult
+from sim.validation.report import render, summary
 from sim.validation.verdicts import (
     DIRECTION_ONLY,
     FAIL,
@@ -84,6 +87,53 @@ def test_every_check_is_declared_in_its_section_module_with_its_figure_and_range
         "script_transition",
         "failure_vs_success",
     ]
+
+
+def test_every_check_says_what_its_verdict_can_prove():
+    """Each figure names its role, and a calibrated or constructed one names its parameter;
+    a role outside the three is refused where the check is declared."""
+    for name, c in CHECKS.items():
+        assert c.published.role in ROLES, name
+        if c.published.role != VALIDATED:
+            # a parameter of the schema, or the code when no parameter is involved
+            pattern = r"(behaviour|org|policy)\.\w+|no parameter|sim/"
+            assert re.search(pattern, c.published.basis), name
+    assert CHECKS["work_happiness"].published.role == CALIBRATED
+    assert CHECKS["wom_asymmetry"].published.role == CONSTRUCTION
+    assert CHECKS["sears_chain"].published.role == VALIDATED
+    with pytest.raises(ValueError, match="role='fitted' is not one of validated"):
+        Published("f", "c", "s", role="fitted")
+    with pytest.raises(ValueError, match="must name its parameter"):
+        Published("f", "c", "s", role=CALIBRATED)
+
+
+def test_the_summary_counts_only_the_checks_that_could_have_failed():
+    def row(name, role, verdict):
+        return CheckResult(name, "S", "fig", "pub", "src", "m", verdict, "note", [], 2,
+                           role=role, basis="" if role == VALIDATED else "behaviour.x")  # fmt: skip
+
+    rows = [
+        row("a", VALIDATED, PASS),
+        row("b", VALIDATED, DIRECTION_ONLY),
+        row("c", VALIDATED, UNSURE),
+        row("d", CALIBRATED, PASS),
+        row("e", CONSTRUCTION, PASS),
+        row("f", CONSTRUCTION, PASS),
+    ]
+    assert summary(rows) == (
+        "Summary: 1 of 3 checks that could have failed pass; 1 direction only, 1 inconclusive, "
+        "0 fail; 1 calibrated on and 2 by construction, not counted."
+    )
+    rows.append(row("g", CALIBRATED, FAIL))  # a miss where a pass was built in is a fault
+    assert summary(rows).endswith("2 calibrated on and 2 by construction, not counted "
+                                  "(1 of them do not pass).")  # fmt: skip
+    timings = {"runs": 1.0, "run_seconds": 60.0, "wall_runs": 60.0}
+    text = render(rows, QUICK, timings, command="sim-validate --quick")
+    assert summary(rows) in text.splitlines()
+    assert "| [a](#a) | validated | fig | pub | m | pass |" in text
+    assert "| [d](#d) | calibrated on | fig | pub | m | pass (calibrated on) |" in text
+    assert "| [e](#e) | by construction | fig | pub | m | pass (by construction) |" in text
+    assert "- Role: calibrated on: behaviour.x." in text
 
 
 def test_the_verdict_follows_the_published_range_beside_the_judge():

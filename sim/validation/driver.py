@@ -12,6 +12,7 @@ from typing import Any
 from sim.analysis.parallel import parallel_imap
 from sim.config import SimConfig
 from sim.validation.checks import CHECKS
+from sim.validation.checks.base import VALIDATED
 from sim.validation.checks.experiment import scenario_config
 from sim.validation.runs import RunSpec, Size, execute
 
@@ -31,6 +32,8 @@ class CheckResult:
     image: str | None = None
     added: bool = False
     values: dict[str, Any] = field(default_factory=dict)
+    role: str = VALIDATED  # what a verdict on the figure proves (checks.base.ROLES)
+    basis: str = ""  # the parameter it was calibrated on or restates, or a caveat
 
 
 def _work(task: tuple[RunSpec, SimConfig]) -> tuple[RunSpec, dict[str, Any], float]:
@@ -148,7 +151,7 @@ def run_checks(
         out.append(
             CheckResult(
                 c.name, c.section, pub.figure, pub.claim, pub.source, j.model, j.verdict, j.note,
-                j.details, per_check[c.name], image, pub.added, j.values,
+                j.details, per_check[c.name], image, pub.added, j.values, pub.role, pub.basis,
             )
         )  # fmt: skip
     timings = {

@@ -7,6 +7,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
+from sim.validation.checks.base import CALIBRATED, CONSTRUCTION, VALIDATED
 from sim.validation.driver import CheckResult
 from sim.validation.runs import Size
 from sim.validation.verdicts import DIRECTION_ONLY, FAIL, PASS, UNSURE
@@ -18,6 +19,31 @@ MARK = {
     DIRECTION_ONLY: "direction only",
     UNSURE: "inconclusive",
 }
+# How a row's role reads in the table and beside its verdict.
+ROLE = {VALIDATED: "validated", CALIBRATED: "calibrated on", CONSTRUCTION: "by construction"}
+
+
+def verdict_cell(r: CheckResult) -> str:
+    """The verdict, marked when the row's role keeps it out of the count."""
+    return MARK[r.verdict] if r.role == VALIDATED else f"{MARK[r.verdict]} ({ROLE[r.role]})"
+
+
+def summary(results: Sequence[CheckResult]) -> str:
+    """The report's "Summary:" line (sim/readme.py copies it into README.md): verdicts are
+    counted among the rows that could have failed; the calibrated and constructed rows are
+    counted apart, with how many of them miss, since a miss there is a fault, not a finding."""
+    valid = [r for r in results if r.role == VALIDATED]
+    counts = {v: sum(r.verdict == v for r in valid) for v in (PASS, DIRECTION_ONLY, UNSURE, FAIL)}
+    calibrated = sum(r.role == CALIBRATED for r in results)
+    constructed = sum(r.role == CONSTRUCTION for r in results)
+    missed = sum(r.role != VALIDATED and r.verdict != PASS for r in results)
+    line = (
+        f"Summary: {counts[PASS]} of {len(valid)} checks that could have failed pass; "
+        f"{counts[DIRECTION_ONLY]} direction only, {counts[UNSURE]} inconclusive, "
+        f"{counts[FAIL]} fail; {calibrated} calibrated on and {constructed} by construction, "
+        "not counted"
+    )
+    return line + (f" ({missed} of them do not pass)." if missed else ".")
 
 
 def git_commit(root: Path = ROOT) -> str:
@@ -64,7 +90,6 @@ def render(
     today: dt.date | None = None,
 ) -> str:
     today = today or dt.date.today()
-    counts = {v: sum(r.verdict == v for r in results) for v in (PASS, DIRECTION_ONLY, UNSURE, FAIL)}
     lines = [
         "# Validation: the model against the published figures",
         "",
@@ -92,25 +117,30 @@ def render(
         "range (or, for a published direction, excluding zero on that side); **direction "
         "only** = the published number is missed but the effect has its sign; **fail** = "
         "outside and without the sign; **inconclusive** = the interval straddles an edge. No "
-        "parameter was tuned for this report; rows that a parameter was calibrated on say so.",
+        "parameter was tuned for this report.",
         "",
-        f"Summary: {counts[PASS]} pass, {counts[DIRECTION_ONLY]} direction only, "
-        f"{counts[UNSURE]} inconclusive, {counts[FAIL]} fail, of {len(results)} checks.",
+        "Each row has a role: **validated** = the model could have missed the figure and no "
+        "parameter was set from it; **calibrated on** = a parameter was set or fitted from this "
+        "very figure; **by construction** = the figure restates an input, which the check reads "
+        "back. The summary counts only the validated rows; the others show their verdict, "
+        "marked, and each names its parameter (Role, under its heading).",
         "",
-        "| check | figure | published | model [95%] | verdict |",
-        "|---|---|---|---|---|",
+        summary(results),
+        "",
+        "| check | role | figure | published | model [95%] | verdict |",
+        "|---|---|---|---|---|---|",
     ]
     for r in results:
         name = f"[{r.name}](#{r.name.replace('_', '-')})" + (" (added)" if r.added else "")
         lines.append(
-            f"| {name} | {_cell(r.figure)} | {_cell(r.published)} | {_cell(r.model)} | "
-            f"{MARK[r.verdict]} |"
+            f"| {name} | {ROLE[r.role]} | {_cell(r.figure)} | {_cell(r.published)} | "
+            f"{_cell(r.model)} | {verdict_cell(r)} |"
         )
     misses = [r for r in results if r.verdict != PASS]
     if misses:
         lines += ["", "## Where the model misses", ""]
         for r in misses:
-            lines.append(f"- **{r.name}** ({MARK[r.verdict]}): {r.note}")
+            lines.append(f"- **{r.name}** ({verdict_cell(r)}): {r.note}")
     section = None
     for r in results:
         if r.section != section:
@@ -122,7 +152,8 @@ def render(
             "",
             f"- Published: {r.published} ({r.source}).",
             f"- Model: {r.model} ({r.runs} runs).",
-            f"- Verdict: {MARK[r.verdict]}.",
+            f"- Verdict: {verdict_cell(r)}.",
+            f"- Role: {ROLE[r.role]}" + (f": {r.basis}." if r.basis else "."),
             f"- How: {r.note}",
         ]
         if r.details:

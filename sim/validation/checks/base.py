@@ -12,6 +12,11 @@ A check is declared where its judge is written, with the figure it is judged aga
 
 The judge receives the `Published` record and reads its pass range from it (`pub.band`,
 `pub.bands[...]`), so the number a verdict rests on is written once, next to its source.
+
+Every figure also says what it can prove (`role`): a check the model could have failed
+(`VALIDATED`), one a parameter was set from (`CALIBRATED`), or one that reads an input back
+(`CONSTRUCTION`). Only the first kind counts in the report's summary (issue 13 item 7): a pass
+of the other two is expected, not evidence.
 """
 
 from __future__ import annotations
@@ -25,6 +30,11 @@ from sim.validation.runs import RunSpec, Size
 
 Get = Callable[[RunSpec], dict[str, Any]]  # a run's outputs (time series and probes)
 Band = tuple[float, float]
+
+VALIDATED = "validated"  # the model could have missed it, and no parameter was set from it
+CALIBRATED = "calibrated"  # a parameter was set or fitted from this very figure
+CONSTRUCTION = "construction"  # the figure restates an input (the check reads it back)
+ROLES = (VALIDATED, CALIBRATED, CONSTRUCTION)
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,11 @@ class Published:
         bands: several named ranges, for checks that judge several figures at once.
         sign: the published direction of an effect (+1 up, -1 down), 0 when none is judged.
         added: not a row of targets.md but a dynamic pattern of the model's purpose.
+        role: what a verdict on this figure can prove, one of ROLES; no default, so that every
+            check states it.
+        basis: for CALIBRATED, the parameter set from the figure; for CONSTRUCTION, the input
+            the figure restates, and why; for VALIDATED, any caveat (a link whose direction is
+            assumed from the same source), else empty.
     """
 
     figure: str
@@ -49,6 +64,15 @@ class Published:
     bands: Mapping[str, Band] = field(default_factory=dict)
     sign: int = 0
     added: bool = False
+    role: str = ""
+    basis: str = ""
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            allowed = ", ".join(ROLES)
+            raise ValueError(f"{self.figure!r}: role={self.role!r} is not one of {allowed}")
+        if self.role != VALIDATED and not self.basis:
+            raise ValueError(f"{self.figure!r}: a {self.role} figure must name its parameter")
 
 
 @dataclass

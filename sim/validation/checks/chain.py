@@ -13,7 +13,13 @@ import pandas as pd
 
 from sim.stats import Estimate, mean_ci, paired_ci
 from sim.validation import plots
-from sim.validation.checks.base import Get, Judgement, Published, Section
+from sim.validation.checks.base import (
+    VALIDATED,
+    Get,
+    Judgement,
+    Published,
+    Section,
+)
 from sim.validation.checks.experiment import (
     MONTH,
     flat,
@@ -104,6 +110,7 @@ def units_table(size: Size, get: Get) -> pd.DataFrame:
         "+5 attitude -> +1.3 impression -> +0.5% revenue growth",
         "Rucci, Kirn & Quinn 1998, HBR",
         sign=+1,  # the slopes themselves are sim.analysis.chain's (its `sears_slope` column)
+        role=VALIDATED,
     ),
     runs=sears_runs,
 )
@@ -166,6 +173,8 @@ def leverage_runs(size: Size) -> dict[float, list[RunSpec]]:
         "Reichheld & Sasser 1990, HBR",
         band=(0.30, 0.85),  # profit gain for 5 points of churn cut, as a share
         sign=+1,
+        role=VALIDATED,
+        basis="a counterfactual: behaviour.churn_rate_annual is varied, not fitted",
     ),
     runs=flat(leverage_runs),
 )
@@ -226,6 +235,7 @@ def month_spans(ms: list[int]) -> str:
         "cycle of failure (cost cutting)",
         "cost cutting -> turnover -> poor service -> dissatisfied customers",
         "Schlesinger & Heskett 1991",
+        role=VALIDATED,
     ),
     runs=flat(cost_runs),
 )
@@ -302,6 +312,12 @@ def push_arms(size: Size) -> dict[str, list[RunSpec]]:
         "a failing unit stays failing unless pushed; a cycle of success is possible",
         "Schlesinger & Heskett 1991",
         added=True,
+        role=VALIDATED,
+        basis=(
+            "a pass needs the failing unit still behind in the last year on customers, or on two "
+            "people measures: a gap in customers alone (a scar: acquisition does not respond to "
+            "past service) passes"
+        ),
     ),
     runs=flat(push_arms),
 )
@@ -428,6 +444,11 @@ def erosion_arms(size: Size) -> dict[str, list[RunSpec]]:
         "temporary overload plus adaptive standards erode quality for good",
         "Oliva & Sterman 2001, Mgmt Sci 47(7)",
         sign=-1,  # first-contact resolution after the surge
+        role=VALIDATED,
+        basis=(
+            "the mechanism (behaviour.standard_drift_days, policy.hold_standards) follows Oliva & "
+            "Sterman; the persistence after the surge is emergent"
+        ),
     ),
     runs=flat(erosion_arms),
 )

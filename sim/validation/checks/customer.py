@@ -14,7 +14,14 @@ from sim.calibration import statistics
 from sim.outputs import summarise
 from sim.stats import Estimate, corr_ci, mean_ci, paired_ci
 from sim.validation import plots
-from sim.validation.checks.base import Get, Judgement, Published, Section
+from sim.validation.checks.base import (
+    CONSTRUCTION,
+    VALIDATED,
+    Get,
+    Judgement,
+    Published,
+    Section,
+)
 from sim.validation.checks.chain import sears_runs, units_table
 from sim.validation.checks.experiment import org_runs, pct, per_seed, scenario_config, unit_runs
 from sim.validation.runs import RunSpec, Size
@@ -50,6 +57,11 @@ def bands_of_five(sat: np.ndarray) -> np.ndarray:
         "Heskett et al. 1994; Jones & Sasser 1995 (Xerox)",
         band=(4.0, 8.0),  # on ratio - 1: how many times more likely, beyond as likely
         sign=+1,
+        role=VALIDATED,
+        basis=(
+            "behaviour.churn_satisfaction_slope cites Jones & Sasser, but no parameter was set "
+            "from the 6x ratio"
+        ),
     ),
     runs=org_runs,
 )
@@ -101,6 +113,11 @@ def convex_loyalty(size: Size, get: Get, pub: Published) -> Judgement:
         "about 50% of customers with a problem tell the front line",
         "Goodman & Newman 2003 (TARP)",
         band=(0.40, 0.60),
+        role=CONSTRUCTION,
+        basis=(
+            "behaviour.complaint_share = 0.5 sets the mean share of failures reported (Beta-"
+            "distributed propensities); also a calibrate-role target of sim-calibrate"
+        ),
     ),
     runs=org_runs,
 )
@@ -144,6 +161,11 @@ def group_stat(df: pd.DataFrame, group: str, nth: int, col: str) -> float:
         "Goodman (TARP)",
         bands={"resolved quickly": (0.82, 0.95), "resolved": (0.54, 0.70)},
         sign=+1,  # quickly above slowly
+        role=VALIDATED,
+        basis=(
+            "the ordering (quick above slow) follows from behaviour.delay_halflife_days, an "
+            "assumption that cites TARP; no parameter was set from the percentages"
+        ),
     ),
     runs=org_and_ritz_runs,
 )
@@ -198,6 +220,10 @@ def complaint_resolution(size: Size, get: Get, pub: Published) -> Judgement:
         "bad experiences told to about twice as many",
         "Goodman & Newman 2003",
         band=(1.7, 2.3),  # 'about twice'
+        role=CONSTRUCTION,
+        basis=(
+            "behaviour.wom_negative_ratio = 2, the reach of a bad experience relative to a good one"
+        ),
     ),
     runs=org_runs,
 )
@@ -227,7 +253,16 @@ def wom_asymmetry(size: Size, get: Get, pub: Published) -> Judgement:
 
 @CUSTOMER.check(
     "nps_definition",
-    Published("NPS", "%9-10 minus %0-6, -100..+100", "Reichheld 2003"),
+    Published(
+        "NPS",
+        "%9-10 minus %0-6, -100..+100",
+        "Reichheld 2003",
+        role=CONSTRUCTION,
+        basis=(
+            "no parameter: the (e)NPS KPI is computed by this definition (sim/survey.py) and the "
+            "check recomputes it, a test of the code rather than of the model"
+        ),
+    ),
     runs=org_runs,
 )
 def nps_definition(size: Size, get: Get, pub: Published) -> Judgement:
@@ -268,6 +303,11 @@ def nps_shift_runs(size: Size) -> list[RunSpec]:
         "NPS is no better a growth predictor than satisfaction",
         "do not hard-wire NPS as the growth driver",
         "Keiningham et al. 2007",
+        role=CONSTRUCTION,
+        basis=(
+            "no parameter: by design no code path reads the recommend answers (growth runs "
+            "through retention and referrals), and the check confirms the design"
+        ),
     ),
     runs=lambda s: [*nps_shift_runs(s), *sears_runs(s)],
 )
@@ -316,6 +356,12 @@ def nps_not_growth(size: Size, get: Get, pub: Published) -> Judgement:
         "satisfaction above no-failure after a good first recovery; not repurchase; "
         "not after a second failure",
         "de Matos, Henrique & Rossi 2007",
+        role=CONSTRUCTION,
+        basis=(
+            "behaviour.paradox_bonus (from this very study: a bonus after a perfect first recovery "
+            "only) and behaviour.failure_memory_effect (from it: no paradox on repurchase); each "
+            "sign the verdict needs is set by those inputs"
+        ),
     ),
     runs=org_and_ritz_runs,
 )
@@ -367,6 +413,11 @@ def recovery_paradox(size: Size, get: Get, pub: Published) -> Judgement:
         "up to USD 2,000 per incident; 'it doesn't get used much'",
         "Ritz-Carlton president, 2009",
         band=(0.0, 0.10),  # 'far below' the cap: spend per incident as a share of it
+        role=CONSTRUCTION,
+        basis=(
+            "behaviour.recovery_need_mean = 40 against ritz_recovery's cap of 2,000: spend is the "
+            "need up to the cap, so the share is that mean over the cap"
+        ),
     ),
     runs=lambda s: org_runs(s, "ritz_recovery"),
 )
