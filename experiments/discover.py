@@ -127,7 +127,7 @@ def check(exp: DiscoverSettings, base: SimConfig, cfg: DictConfig) -> Discovery:
     hc = HydraConfig.get()
     overrides = list(hc.overrides.task)
     check_org_size(overrides)
-    study.check_window("discover", exp.window_days, base.days)
+    study.check_window("discover", exp.window_days, base.days)  # refuses a too-short run
     study.check_seeds("discover", base.seed, exp.points)
     spans = input_spans(exp.inputs, base)
     draws = study_draws("discover", exp.uncertainty, exp.ensemble, 1, exp.points)
@@ -217,6 +217,9 @@ def run(d: Discovery, base: SimConfig, outdir: Path) -> list[PayBox]:
         "PRIM": f"peel_alpha={s.peel_alpha}, mass_min={s.mass_min}, the densest box with "
         f"coverage >= {s.coverage_min:.0%}",
     }
+    note = study.check_window("discover", s.window_days, base.days)
+    if note:
+        context["note"] = note
     if d.draws is not None:
         context["parameters"] = f"one set per point drawn from {Path(d.draws.path).name}"
     write_report(outdir, boxes, table, context)

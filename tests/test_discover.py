@@ -88,15 +88,17 @@ def test_differences_are_paired_by_seed():
     assert list(d["pays"]) == [True, False]
 
 
-TINY = ["org.employees=4", "org.teams=2", "org.customers=3000", "days=42", "workers=2"]
+TINY = ["org.employees=4", "org.teams=2", "org.customers=3000", "days=28", "workers=2"]
 
 
 @pytest.mark.slow
-def test_sim_discover_writes_its_outputs(tmp_path):
+def test_sim_discover_writes_its_outputs_with_a_parameter_set_per_point(tmp_path):
+    ensemble = tmp_path / "ensemble.parquet"
+    sets = {"weight": [1.0, 1.0, 1.0], "behaviour.engagement_base": [3.0, 4.0, 5.0]}
+    pd.DataFrame({**sets, "loss": [0.1, 0.2, 0.3]}).to_parquet(ensemble)
     out = tmp_path / "run"
-    res = run_study(
-        "sim-discover", [*TINY, "points=10", "scenarios=[cost_cutting,loose_scripts]"], out
-    )
+    args = [*TINY, "points=10", "scenarios=[cost_cutting,loose_scripts]"]
+    res = run_study("sim-discover", [*args, "uncertainty=parameters", f"ensemble={ensemble}"], out)
     assert res.returncode == 0, res.stderr[-2000:]
     assert {p.name for p in out.iterdir()} >= {"discover.md", "points.parquet", "boxes.csv"}
     points = pd.read_parquet(out / "points.parquet")
@@ -105,9 +107,15 @@ def test_sim_discover_writes_its_outputs(tmp_path):
     rev = points["org.revenue_per_customer_year"]
     assert rev.min() >= 0.7 * 360 and rev.max() <= 1.3 * 360 and rev.nunique() == 10
     assert (points["pays"] == (points["profit_diff_total"] > 0)).all()
+    # Each point ran the set its seed draws, in both scenarios (and the baseline).
+    drawn = points.groupby("seed")["parameter_set"].nunique()
+    assert (drawn == 1).all() and points["parameter_set"].nunique() > 1
+    expected = points["parameter_set"].map(dict(enumerate(sets["behaviour.engagement_base"])))
+    assert (points["behaviour.engagement_base"] == expected).all()
     boxes = pd.read_csv(out / "boxes.csv")
     assert set(boxes["scenario"]) == {"cost_cutting", "loose_scripts"}
     report = (out / "discover.md").read_text()
+    assert "shorter than the measurement window" in report  # 28 days against 365
     for name in ("cost_cutting", "loose_scripts"):
         assert f"- {name} pays in " in report
         status = boxes.loc[boxes["scenario"] == name, "status"].iloc[0]
