@@ -211,6 +211,12 @@ def autonomy(size: Size, get: Get, pub: Published) -> Judgement:
         band=(-0.05, 0.05),  # 'about unchanged' handle time, as a relative change
         sign=+1,  # CSAT
         role=VALIDATED,
+        basis=(
+            "handle time has no script term (it follows skill, pressure and effort), so its half "
+            "can move only through coaching or rushing; the CSAT half weighs the assumed gains of "
+            "freedom (behaviour.personal_touch, the 'want' driver) against the script's lost help "
+            "(behaviour.script_help) and the transition dip, and could have gone either way"
+        ),
     ),
     runs=flat(script_arms),
 )
