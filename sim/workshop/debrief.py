@@ -23,7 +23,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.viz.data import plot_frame
-from sim.viz.figures import COLOURS, GHOST, SIZE, line_figure
+from sim.viz.figures import COLOURS, FONT, GHOST, SIZE, line_figure
 from sim.viz.i18n import t
 from sim.workshop.room import REFERENCE, Room, Team, display_scale
 
@@ -84,7 +84,7 @@ def accounts_figure(values: dict[str, float], lang: str = "en") -> Figure:
     ax.barh(names, vals, color=["tab:green" if v >= 0 else "tab:red" for v in vals])
     ax.axvline(0.0, color="0.5", linewidth=0.8)
     ax.invert_yaxis()
-    ax.set_title(t("ws.accounts", lang), fontsize=10)
+    ax.set_title(t("ws.accounts", lang), fontsize=FONT["title"], wrap=True)
     ax.set_xlabel("k", fontsize=9)
     ax.tick_params(labelsize=9)
     return fig
@@ -125,7 +125,7 @@ def comparison_figure(room: Room, key: str, lang: str = "en") -> Figure:
             ax.plot(pf["day"], pf[key] * scale, color=palette[i % len(palette)], label=name)
     for day, _ in event_days(room):
         ax.axvline(day + 0.5, color=EVENT_COLOUR, linewidth=1.0, alpha=0.7)
-    ax.set_title(t(f"kpi.{key}", lang), fontsize=11)
+    ax.set_title(t(f"kpi.{key}", lang), fontsize=FONT["title"])
     ax.set_xlabel(t("day", lang).lower(), fontsize=9)
     ax.tick_params(labelsize=9)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
