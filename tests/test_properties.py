@@ -42,6 +42,7 @@ def test_random_valid_configs_stay_finite_and_on_scale(
     for k, v in levers.items():
         setattr(cfg.policy, k, v)
     cfg.org.employees, cfg.org.customers = employees, customers
+    cfg.org.teams = min(cfg.org.teams, employees)  # valid: no team without a member
     cfg.org.contacts_per_customer_year = contacts
     validate(cfg)
     model = ServiceModel(cfg)
