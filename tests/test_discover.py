@@ -38,7 +38,9 @@ def test_prim_finds_the_revenue_threshold_where_a_scenario_pays():
     assert box.share_pays == pytest.approx(data["pays"].mean())
     text = sentence(box)
     assert f"org.revenue_per_customer_year >= {rev['min']:,.0f} (" in text, text
-    assert f"(coverage {box.coverage:.0%}, density 100%)" in text and "wage" not in text
+    inside = int(data["pays"].sum() * box.coverage)
+    assert f"(coverage {box.coverage:.0%}, density 100%: {inside} of the {inside} points" in text
+    assert "wage" not in text and "hint" not in text  # a clear threshold is significant
 
 
 def test_a_noisy_threshold_keeps_the_coverage_asked_for():
@@ -50,6 +52,16 @@ def test_a_noisy_threshold_keeps_the_coverage_asked_for():
     assert box.density > pays.mean() + 0.3  # far denser than the share that pays overall
     rev = box.limits.set_index("input").loc["org.revenue_per_customer_year"]
     assert 360.0 <= rev["min"] <= 410.0
+
+
+def test_a_box_fitted_to_noise_is_called_a_hint():
+    x = synthetic(n=40, seed=11).drop(columns="pays")
+    for seed in range(10):  # verdicts with no relation to the inputs, ~10% paying
+        pays = np.random.default_rng(seed).random(40) < 0.1
+        if pays.sum() < 2:
+            continue
+        box = find_box("s", x, pays)
+        assert box.status == "box" and "read it as a hint" in sentence(box), (seed, sentence(box))
 
 
 def test_pays_everywhere_or_nowhere_is_said_plainly_without_a_box():

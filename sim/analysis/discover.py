@@ -204,10 +204,17 @@ def sentence(box: PayBox) -> str:
             f"{head}; PRIM finds no box of conditions where it pays more reliably than that "
             f"(keeping at least the coverage asked for)."
         )
-    return (
+    inside = round(box.mass * box.n)
+    paying = round(box.density * inside)
+    text = (
         f"{head}; it pays most reliably when {conditions(box.limits)} "
-        f"(coverage {box.coverage:.0%}, density {box.density:.0%})."
+        f"(coverage {box.coverage:.0%}, density {box.density:.0%}: {paying} of the {inside} "
+        f"points in the box pay)"
     )
+    qp = box.limits.loc[box.limits["restricted"], "quasi_p"]
+    if (qp >= 0.05).all():  # Bryant and Lempert's quasi-p: no limit beats chance clearly
+        text += "; no limit of the box is significant (quasi-p >= 0.05), so read it as a hint"
+    return text + "."
 
 
 def boxes_table(boxes: list[PayBox]) -> pd.DataFrame:
