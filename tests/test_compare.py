@@ -256,6 +256,8 @@ def test_compare_end_to_end_writes_paired_comparison_economics_and_report(tmp_pa
         assert f"({png})" in report
         assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "cost_cutting" in res.stdout and "95% CI of diff" in res.stdout
+    # No empty job log (a study's log is created only when something is logged).
+    assert not [p.name for p in tmp_path.iterdir() if p.suffix == ".log" and not p.stat().st_size]
 
 
 @pytest.mark.parametrize(

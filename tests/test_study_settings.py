@@ -154,12 +154,3 @@ def test_a_staging_folder_left_by_a_killed_study_is_removed_by_the_next(tmp_path
     write_atomically(tmp_path, lambda folder: (folder / "report.md").write_text("whole"))
     assert not stale.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.md"]
-
-
-def test_a_study_leaves_no_empty_job_log(tmp_path) -> None:
-    out = tmp_path / "compare"
-    args = ["org.employees=5", "org.customers=2000", "days=30", "replications=2", "workers=1",
-            "scenarios=[cost_cutting]", f"hydra.run.dir={out}"]  # fmt: skip
-    res = run_cli("sim-compare", *args, cwd=ROOT)
-    assert res.returncode == 0, res.stderr[-2000:]
-    assert not [p.name for p in out.iterdir() if p.suffix == ".log" and p.stat().st_size == 0]
