@@ -169,7 +169,7 @@ def remove_stale_temporaries(folder: Path) -> list[Path]:
     return removed
 
 
-# `.partial-PID-XXXX/`: the staging folder a study with process id PID fills before moving its
+# `.partial-<pid>-<random>/`: the staging folder a study with process id PID fills before moving its
 # results into place (sim/study.py write_atomically).
 _STAGING = re.compile(r"^\.partial-(\d+)-")
 

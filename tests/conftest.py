@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -52,3 +56,33 @@ def run_study(command: str, args: list[str], outdir: Path) -> subprocess.Complet
 @pytest.fixture
 def small_config():
     return lambda *o: make_config(*SMALL, *o)
+
+
+@contextmanager
+def serving(cmd: list[str], url: str, log_path: Path, name: str) -> Iterator[Path]:
+    """Start a web server (sim-viz, sim-workshop), wait until `url` answers (60 s at most),
+    yield its log's path, and stop it afterwards, whatever happened."""
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                if proc.poll() is not None:
+                    pytest.fail(f"{name} exited with {proc.returncode}: see {log_path}")
+                try:
+                    with urllib.request.urlopen(url, timeout=2) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"{name} did not answer on {url} within 60 s")
+                time.sleep(0.3)
+            yield log_path
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

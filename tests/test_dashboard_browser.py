@@ -13,13 +13,11 @@ from __future__ import annotations
 import os
 import re
 import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -63,34 +61,10 @@ def server(tmp_path_factory):
     _require_chromium()
     port = _free_port()
     url = f"http://127.0.0.1:{port}/"
-    log = (tmp_path_factory.mktemp("sim-viz") / "server.log").open("w")
-    proc = subprocess.Popen(
-        [*_sim_viz(), "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"sim-viz exited with {proc.returncode}: see {log.name}")
-            try:
-                with urllib.request.urlopen(url, timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"sim-viz did not answer on {url} within 60 s")
-            time.sleep(0.3)
+    log = tmp_path_factory.mktemp("sim-viz") / "server.log"
+    with serving([*_sim_viz(), "--port", str(port)], url, log, "sim-viz"):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-    text = Path(log.name).read_text()
+    text = log.read_text()
     assert "Workshop dashboard: http://127.0.0.1:" in text, text
 
 

@@ -14,13 +14,12 @@ without it on a workstation, failed without it when CI is set.
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import serving
 
 from tests.test_dashboard_browser import (
     CHROMIUM,
@@ -50,7 +49,7 @@ def server(tmp_path_factory):
     port = _free_port()
     url = f"http://127.0.0.1:{port}/"
     tmp = tmp_path_factory.mktemp("sim-workshop")
-    log = (tmp / "server.log").open("w")
+    log = tmp / "server.log"
     cmd = [
         *_sim_workshop(),
         "--port",
@@ -64,31 +63,9 @@ def server(tmp_path_factory):
         "--export-dir",
         str(tmp / "exports"),
     ]
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"sim-workshop exited with {proc.returncode}: see {log.name}")
-            try:
-                with urllib.request.urlopen(url, timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"sim-workshop did not answer on {url} within 60 s")
-            time.sleep(0.3)
+    with serving(cmd, url, log, "sim-workshop"):
         yield url, tmp / "exports"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-    text = Path(log.name).read_text()
+    text = log.read_text()
     assert f"room code: {CODE}" in text and f"key: {KEY}" in text, text
 
 
