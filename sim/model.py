@@ -137,6 +137,8 @@ class ServiceModel(mesa.Model):
             # They learned under the standard training before day 0: a scenario's training
             # acts from day 1 (as its scripts do: `org.past_script_strictness`).
             training=jn.training[staff.role],
+            tenure_quantiles=self.org.start_tenure_years,
+            hire_age_quantiles=self.org.hire_age_years,
         )
         return staff
 
@@ -298,6 +300,7 @@ class ServiceModel(mesa.Model):
                 policy=pol,
                 b=b,
                 streams=self.streams,
+                hire_age_years=org.hire_age_years,
             ),
         )
         money = self._stage(
