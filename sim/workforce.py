@@ -10,6 +10,7 @@ weeks in training and starts low on the learning curve.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -157,6 +158,12 @@ def new_hire_skill(
     return float(skill) if skill.ndim == 0 else skill
 
 
+def from_quantiles(u: np.ndarray, quantiles: Sequence[float]) -> np.ndarray:
+    """Inverse CDF by linear interpolation between evenly spaced quantiles (0%..100%)."""
+    q = np.asarray(quantiles, dtype=float)
+    return np.interp(u, np.linspace(0.0, 1.0, q.size), q)
+
+
 PERSON_DRAWS = 6  # uniform numbers that make up one person (team, trait, bias, history, age)
 
 
@@ -173,14 +180,18 @@ def fill_seats(
     veterans: bool = False,
     past_freedom: np.ndarray | float = 0.0,
     training: np.ndarray | float | None = None,
+    tenure_quantiles: Sequence[float] = (),
+    hire_age_quantiles: Sequence[float] = (),
 ) -> None:
     """Put people in `seats`: new hires, or (at the start) a workforce with a history.
 
     Each person is drawn from their own `keys` (streams.py): the same key gives the same person
     in any run with this seed, however many others are hired with them.
-    Assumptions: new hires are 20-35 years old; the starting workforce's tenure is a mix of
-    70% recent hires (exponential, mean 2 years) and 30% long-timers (5-20 years), with age
-    rising with tenure, so that the survey can show the over-50s with 10+ years (seed 002).
+    Assumptions, where the organisation gives no distribution (`org.start_tenure_years`,
+    `org.hire_age_years`, e.g. from a twin's roster): new hires are 20-35 years old; the
+    starting workforce's tenure is a mix of 70% recent hires (exponential, mean 2 years) and 30%
+    long-timers (5-20 years), with age rising with tenure, so that the survey can show the
+    over-50s with 10+ years (seed 002).
     """
     u = streams.keyed(purpose, keys, draws=PERSON_DRAWS, daily=False)
     normal = [normal_from_uniform(x) for x in u[1:3]]
@@ -191,15 +202,19 @@ def fill_seats(
     staff.recommend_bias[seats] = normal[1] - 0.5  # assumption: eNPS below happiness
     staff.mirror[seats] = 0.0
     staff.refill_day[seats] = -1
-    young = 20.0 + 15.0 * u[5]  # uniform 20-35
+    young = (
+        from_quantiles(u[5], hire_age_quantiles) if len(hire_age_quantiles) else 20.0 + 15.0 * u[5]
+    )
     if veterans:
-        # u[3] decides long-timer (below 0.3) and, rescaled within its part, the tenure.
-        long_timer = u[3] < 0.3
-        tenure_years = np.where(
-            long_timer,
-            5.0 + 15.0 * u[3] / 0.3,  # uniform 5-20 years
-            -2.0 * np.log1p(-(u[3] - 0.3) / 0.7),  # exponential, mean 2 years
-        )
+        if len(tenure_quantiles):
+            tenure_years = from_quantiles(u[3], tenure_quantiles)
+        else:
+            # u[3] decides long-timer (below 0.3) and, rescaled within its part, the tenure.
+            tenure_years = np.where(
+                u[3] < 0.3,
+                5.0 + 15.0 * u[3] / 0.3,  # uniform 5-20 years
+                -2.0 * np.log1p(-(u[3] - 0.3) / 0.7),  # exponential, mean 2 years
+            )
         staff.tenure[seats] = tenure_years * 365.0
         staff.age[seats] = np.clip(young + tenure_years, 18.0, 67.0)
         staff.training_left[seats] = 0.0
@@ -265,10 +280,12 @@ def workforce_day(
     policy: PolicyConfig,
     b: BehaviourConfig,
     streams: Streams,
+    hire_age_years: Sequence[float] = (),
 ) -> WorkforceDay:
     """Stage 8, the workforce: what the day's customers (`experience` of the contacts each seat
     in `agents` took) and work did to people; then quits, and refills of seats whose hiring lag
-    is over. Role arrays (`role_load`, `front`, `freedom`, ...) are per role, R long.
+    is over. Role arrays (`role_load`, `front`, `freedom`, ...) are per role, R long;
+    `hire_age_years`: the organisation's age-at-hire quantiles (empty: the assumption).
     Changes: every seat's learning, stress, work happiness, tenure; quits and hires."""
     n = staff.size
     role = staff.role
@@ -329,6 +346,7 @@ def workforce_day(
             policy,
             b,
             training=training[role[due]],
+            hire_age_quantiles=hire_age_years,
         )
     return WorkforceDay(drv, at_work, workload, hazard_year, quitting, due)
 

@@ -105,3 +105,28 @@ def test_a_full_organisation_takes_in_no_more_customers(small_config):
     assert free["customers"].max() > start + 200  # without the cap it grows
     assert ts["customers"].max() <= start + 50
     assert ts["customers"].iloc[-1] >= start + 40  # and fills up to it
+
+
+def test_the_starting_workforce_follows_the_organisations_tenure_and_hire_age_quantiles(
+    small_config,
+):
+    # Everyone hired at 30; tenure quantiles as a twin's roster would give them.
+    model = ServiceModel(
+        small_config("org.start_tenure_years=[0,1,2,4,12]", "org.hire_age_years=[30,30]")
+    )
+    at_work = model.staff.active
+    tenure = model.staff.tenure[at_work] / 365.0
+    assert tenure.min() >= 0.0 and tenure.max() <= 12.0
+    assert np.median(tenure) == pytest.approx(2.0, abs=0.6)
+    # Age = age at hire + tenure, for every veteran.
+    assert np.allclose(model.staff.age[at_work], 30.0 + tenure)
+
+
+def test_tenure_quantiles_that_decrease_are_refused(small_config):
+    from sim.config import ConfigError
+    from sim.config.run import validate
+
+    config = small_config()
+    config.org.start_tenure_years = [3.0, 1.0]
+    with pytest.raises(ConfigError, match="org.start_tenure_years"):
+        validate(config)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sim.config.errors import ASSUMPTION as A
-from sim.config.errors import param
+from sim.config.errors import ConfigError, param
 
 
 @dataclass
@@ -132,3 +132,37 @@ class OrgConfig:
         A,
         "cost of a people programme at full intensity (feedback, leadership, development)",
     )
+    # The people at the start, as distributions (a twin's roster summarised: sim-twin writes
+    # them; never one person's row). Empty = the built-in assumption of sim/workforce.py.
+    start_tenure_years: list[float] = field(
+        default_factory=list,
+        metadata={
+            "doc": "quantiles (0%..100%, evenly spaced, >= 2 values, years) of the starting "
+            "workforce's tenure; empty = 70% recent hires (mean 2 years), 30% 5-20 years"
+        },
+    )
+    hire_age_years: list[float] = field(
+        default_factory=list,
+        metadata={
+            "doc": "quantiles (0%..100%, evenly spaced, >= 2 values, years) of the age at hire; "
+            "empty = uniform 20-35"
+        },
+    )
+
+
+def check_quantiles(key: str, values: list[float], lo: float, hi: float) -> None:
+    """Refuse a quantile list that is not empty or >= 2 non-decreasing numbers in [lo, hi].
+
+    Raises:
+        ConfigError: naming `key`, the value and what is allowed.
+    """
+    allowed = f"empty, or at least 2 non-decreasing numbers in [{lo}, {hi}] (quantiles 0%..100%)"
+    numbers = list(values)
+    if not numbers:
+        return
+    if len(numbers) < 2 or any(
+        isinstance(v, bool) or not isinstance(v, int | float) or not lo <= v <= hi for v in numbers
+    ):
+        raise ConfigError(key, numbers, allowed)
+    if any(b < a for a, b in zip(numbers, numbers[1:], strict=False)):
+        raise ConfigError(key, numbers, allowed)

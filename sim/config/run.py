@@ -18,9 +18,10 @@ from omegaconf import DictConfig, OmegaConf
 from sim.config.behaviour import BehaviourConfig
 from sim.config.errors import ASSUMPTION as A
 from sim.config.errors import ConfigError, check_range, param
+from sim.config.hold import HoldConfig, check_hold
 from sim.config.journey import JourneyConfig, RoleConfig, StageConfig, validate_journey
 from sim.config.management import ManagementConfig
-from sim.config.org import OrgConfig
+from sim.config.org import OrgConfig, check_quantiles
 from sim.config.policy import PolicyConfig
 
 
@@ -33,6 +34,7 @@ class SimConfig:
     behaviour: BehaviourConfig = field(default_factory=BehaviourConfig)
     management: ManagementConfig = field(default_factory=ManagementConfig)
     journey: JourneyConfig = field(default_factory=JourneyConfig)
+    hold: HoldConfig = field(default_factory=HoldConfig)  # attribution (sim/config/hold.py)
     seed: int = param(0, 0, 2**32 - 1, "integer", "-", "random seed (same seed, same numbers)")
     days: int = param(1095, 1, 36_500, "days", "-", "simulated days (default 3 years)")
     survey_interval_days: int = param(91, 1, 3650, "days", A, "days between pulse surveys")
@@ -93,7 +95,10 @@ def validate(cfg: DictConfig | SimConfig) -> None:
             container.org.teams,
             f"at most org.employees ({container.org.employees}): give org.teams=<n> with the size",
         )
+    check_quantiles("org.start_tenure_years", container.org.start_tenure_years, 0.0, 60.0)
+    check_quantiles("org.hire_age_years", container.org.hire_age_years, 14.0, 80.0)
     validate_journey(container.journey)
+    check_hold(OmegaConf.to_object(container.hold))  # type: ignore[arg-type]
 
 
 # A composed journey always comes from a file of configs/journey/; one without stages is an
