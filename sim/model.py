@@ -37,12 +37,14 @@ from sim import (
     finance,
     journey,
     loyalty,
+    management,
     recovery,
     survey,
     workforce,
 )
 from sim.agents import Customer, Employee, Manager
-from sim.config import SimConfig
+from sim.config import PolicyConfig, SimConfig
+from sim.config.hold import held_levers, held_policy, stage_policy
 from sim.daily import Carry, Day, Observer, daily_row, journey_log, unrepaired
 from sim.journey import Journey
 from sim.population import CustomerTable, EmployeeTable
@@ -77,8 +79,13 @@ class ServiceModel(mesa.Model):
         self.day = 0
         self.demand_factor = 1.0
         self.observers: list[Observer] = []
+        # Attribution (sim/config/hold.py): held channels read `held` instead of `policy`.
+        self.held = held_policy(config.hold) if config.hold.channels else None
+        self._held_levers = held_levers(config.hold.channels)
+        self._held_pending: list[management.Decision] = []
         self.journey = jn = Journey.from_config(config.journey)
-        role_seats = jn.seat_budgets(self.org.employees, self.policy.staffing_level, 1.0)
+        staffing = self.policy_for("start").staffing_level
+        role_seats = jn.seat_budgets(self.org.employees, staffing, 1.0)
         self.staff = self._starting_workforce(role_seats)
         self._employee_agents: list[Employee | None] = [None] * self.staff.size
         for seat in range(self.staff.size):
@@ -130,7 +137,7 @@ class ServiceModel(mesa.Model):
             np.arange(staff.size),
             (staff.role.astype(np.int64) << 32) + rank,
             self.org.teams,
-            self.policy,
+            self.policy_for("start"),
             self.behaviour,
             veterans=True,
             past_freedom=past[staff.role],
@@ -173,9 +180,10 @@ class ServiceModel(mesa.Model):
     def step(self) -> None:
         """One day: the chain, stage by stage; then measure, tell observers, plan."""
         self.manager.act()
+        self._act_held()
         self.streams.new_day(self.day)
         carry, jn, staff, custs = self.carry, self.journey, self.staff, self.customers
-        pol, b, org, day = self.policy, self.behaviour, self.org, self.day
+        b, org, day = self.behaviour, self.org, self.day
         roles = self._stage(
             "roles",
             journey.roles_today(
@@ -185,7 +193,7 @@ class ServiceModel(mesa.Model):
                 employees=org.employees,
                 front_load=carry.front_load,
                 quality_yesterday=carry.role_quality,
-                policy=pol,
+                policy=self.policy_for("roles"),
                 b=b,
             ),
         )
@@ -211,7 +219,7 @@ class ServiceModel(mesa.Model):
                 effort_norm=carry.effort_norm,
                 day=day,
                 org=org,
-                policy=pol,
+                policy=self.policy_for("queue"),
                 b=b,
                 streams=self.streams,
             ),
@@ -235,7 +243,7 @@ class ServiceModel(mesa.Model):
                 impact=jn.impact(carry.stage_counts, self.stage_prior),
                 n_stages=jn.n_stages,
                 day=day,
-                policy=pol,
+                policy=self.policy_for("encounters"),
                 b=b,
                 streams=self.streams,
             ),
@@ -248,7 +256,7 @@ class ServiceModel(mesa.Model):
                 positivity=served.outcomes.positivity[failed],
                 customers=custs,
                 day=day,
-                policy=pol,
+                policy=self.policy_for("recovery"),
                 b=b,
                 streams=self.streams,
             ),
@@ -260,7 +268,7 @@ class ServiceModel(mesa.Model):
                 roles=roles,
                 customers=custs,
                 day=day,
-                policy=pol,
+                policy=self.policy_for("back_office"),
                 b=b,
                 streams=self.streams,
             ),
@@ -297,10 +305,12 @@ class ServiceModel(mesa.Model):
                 role_seats=carry.role_seats,
                 teams=org.teams,
                 day=day,
-                policy=pol,
+                policy=self.policy_for("workforce"),
                 b=b,
                 streams=self.streams,
                 hire_age_years=org.hire_age_years,
+                manager_skill=org.manager_skill,
+                labour_market=org.labour_market_quit_factor,
             ),
         )
         money = self._stage(
@@ -314,7 +324,7 @@ class ServiceModel(mesa.Model):
                 paid_acquisitions=customers.paid_acquisitions,
                 recovery_spend=recovered.spend + outputs.failures.spend_now,
                 org=org,
-                policy=pol,
+                policy=self.policy_for("money"),
             ),
         )
         self._sync_agents(customers, work)
@@ -334,6 +344,7 @@ class ServiceModel(mesa.Model):
             self._survey_and_plan()
         if self.day % self.config.management.review_days == 0:
             self.manager.review()
+            self._review_held()
 
     def _stage(self, name: str, result: Any) -> Any:
         """A stage's result, shown to the observers as it passes along the chain."""
@@ -378,7 +389,7 @@ class ServiceModel(mesa.Model):
             employees=self.org.employees,
             effort_norm=self.carry.effort_norm,
             day=self.day,
-            policy=self.policy,
+            policy=self.policy_for("planning"),
         )
         grow = self.staff.size - len(self._employee_agents)
         if grow > 0:
@@ -391,13 +402,42 @@ class ServiceModel(mesa.Model):
 
     def _role_training(self) -> np.ndarray:
         """(R,) training intensity per role: the org's x the role's own."""
-        return self.policy.training * self.journey.training
+        return self.policy_for("workforce").training * self.journey.training
 
     def _role_freedom(self) -> np.ndarray:
         """(R,) freedom in the work: front roles follow the script, back roles their autonomy."""
-        return np.where(
-            self.journey.front, 1.0 - self.policy.script_strictness, self.journey.autonomy
-        )
+        strictness = self.policy_for("workforce").script_strictness
+        return np.where(self.journey.front, 1.0 - strictness, self.journey.autonomy)
+
+    # ---- attribution: channels held at another policy (sim/config/hold.py) --------------
+    def policy_for(self, stage: str) -> PolicyConfig:
+        """The policy stage `stage` (one of hold.STAGES) reads: the run's own, except the
+        levers of held channels, which come from `held`. Without a hold, `policy` itself."""
+        if self.held is None:
+            return self.policy
+        return stage_policy(self.policy, self.held, self._held_levers[stage])
+
+    def _review_held(self) -> None:
+        """Management moves the held policy by its rule too, on this run's books, as it moves
+        the run's own (Manager.review): with every channel held, the run is then the baseline's
+        run number for number, management and all."""
+        cfg = self.config.management
+        reading = management.reading_from(self.history, cfg.review_days)
+        if self.held is None or reading is None:
+            return
+        _, changes = management.decide(reading, self.held, self.org, cfg)
+        if changes:
+            self._held_pending.append(
+                management.Decision(self.day, self.day + cfg.lag_days, "held", changes)
+            )
+
+    def _act_held(self) -> None:
+        """Put the held policy's decisions into force when their lag is over (Manager.act)."""
+        due = [d for d in self._held_pending if d.effective_day <= self.day]
+        for decision in due:
+            for lever, value in decision.changes.items():
+                setattr(self.held, lever, value)
+            self._held_pending.remove(decision)
 
     @property
     def seats(self) -> int:
