@@ -309,8 +309,6 @@ class ServiceModel(mesa.Model):
                 b=b,
                 streams=self.streams,
                 hire_age_years=org.hire_age_years,
-                manager_skill=org.manager_skill,
-                labour_market=org.labour_market_quit_factor,
             ),
         )
         money = self._stage(
