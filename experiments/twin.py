@@ -47,6 +47,7 @@ class Checked:
     last: Any | None
     notes: list[str]
     workers: int
+    preset_slope: float  # the base's quit_engagement_slope, before the roster's Cox fit
 
 
 def check(settings: TwinSettings, base: SimConfig, _cfg: DictConfig) -> Checked:
@@ -74,7 +75,7 @@ def check(settings: TwinSettings, base: SimConfig, _cfg: DictConfig) -> Checked:
     if period.days < MIN_DAYS:
         raise data.DataError("the data's period", period.label(), f"at least {MIN_DAYS} days")
     front = [r for r, c in base_journey.roles.items() if c.office == Office.front]
-    est = estimate.estimate(found, period, front)
+    est = estimate.estimate(found, period, front, settings.warm_days)
     journey, notes = build.journey_from_roster(
         base_journey, name, est.headcount, int(est.org["employees"])
     )
@@ -89,14 +90,19 @@ def check(settings: TwinSettings, base: SimConfig, _cfg: DictConfig) -> Checked:
                 period.label(),
                 f"at least {int(1.5 * MIN_DAYS)} days for a backtest (or backtest=false)",
             )
-        est_first = estimate.estimate(found, first, front)
+        est_first = estimate.estimate(found, first, front, settings.warm_days)
         config_first = build.twin_config(
             base, name, est_first, journey, settings.warm_days, base.seed
         )
         backtest = build.Twin(config_first, est_first, settings.warm_days)
     if settings.install:
+        into = install_dir(settings)
+        if not ((into / "org").is_dir() and (into / "journey").is_dir()):
+            raise ConfigError(
+                "twin.install_dir", str(into), "a config folder holding org/ and journey/"
+            )
         for group in ("org", "journey"):
-            path = CONFIG_DIR / group / f"{name}.yaml"
+            path = into / group / f"{name}.yaml"
             if path.is_file() and not written_by_twin(path):
                 raise ConfigError(
                     "twin.name",
@@ -104,7 +110,13 @@ def check(settings: TwinSettings, base: SimConfig, _cfg: DictConfig) -> Checked:
                     f"a name that is not a shipped {group} preset ({path} is not a twin's)",
                 )
     workers = workers_setting(settings.workers, "twin.workers")
-    return Checked(settings, name, found, twin, backtest, last, notes, workers)
+    slope = base.behaviour.quit_engagement_slope
+    return Checked(settings, name, found, twin, backtest, last, notes, workers, slope)
+
+
+def install_dir(settings: TwinSettings) -> Path:
+    """Where install=true copies the presets: the repository's configs/ unless told."""
+    return Path(settings.install_dir).expanduser() if settings.install_dir else CONFIG_DIR
 
 
 def run(checked: Checked, _base: SimConfig, folder: Path) -> dict[str, Any]:
@@ -112,7 +124,7 @@ def run(checked: Checked, _base: SimConfig, folder: Path) -> dict[str, Any]:
     from sim.twin import build, estimate, report
 
     s, name, t0 = checked.settings, checked.name, time.monotonic()
-    twin, moments, centre = build.fit_moments(
+    twin, moments, centre, twin_mix = build.fit_moments(
         checked.twin, s.moment_rounds, s.replications, checked.workers, True
     )
     cal = build.calibrate(
@@ -148,7 +160,7 @@ def run(checked: Checked, _base: SimConfig, folder: Path) -> dict[str, Any]:
     pd.DataFrame(moments).to_csv(folder / "moment_fit.csv", index=False)
     bt_table = None
     if checked.backtest is not None:
-        bt, _, bt_centre = build.fit_moments(
+        bt, _, bt_centre, _ = build.fit_moments(
             checked.backtest, s.moment_rounds, s.replications, checked.workers, True
         )
         bt_cal = build.calibrate(
@@ -175,8 +187,19 @@ def run(checked: Checked, _base: SimConfig, folder: Path) -> dict[str, Any]:
         runs.to_csv(folder / "backtest" / "runs.csv", index=False)
         bt_table = report.backtest_table(estimate.figures(checked.data, checked.last), runs)
         bt_table.to_csv(folder / "backtest.csv", index=False)
+        bt_cal["runs"] = runs
     seconds = time.monotonic() - t0
-    write_md(folder / "twin.md", checked, twin, cal, observed, moments, bt_table, seconds)
+    write_md(
+        folder / "twin.md",
+        checked,
+        twin,
+        cal,
+        observed,
+        moments,
+        (bt_table, bt_cal) if bt_table is not None else None,
+        twin_mix,
+        seconds,
+    )
     shown: dict[str, Any] = {
         "observed": observed,
         "backtest": bt_table,
@@ -185,7 +208,7 @@ def run(checked: Checked, _base: SimConfig, folder: Path) -> dict[str, Any]:
     }
     if s.install:
         for group in ("org", "journey"):
-            target = CONFIG_DIR / group / f"{name}.yaml"
+            target = install_dir(s) / group / f"{name}.yaml"
             shutil.copyfile(folder / "configs" / group / f"{name}.yaml", target)
         shown["installed"] = True
     return shown
@@ -198,12 +221,14 @@ def write_md(
     cal: dict[str, Any],
     observed: pd.DataFrame,
     moments: list[dict[str, Any]],
-    bt: pd.DataFrame | None,
+    backtest: tuple[pd.DataFrame, dict[str, Any]] | None,
+    twin_mix: dict[str, float],
     seconds: float,
 ) -> None:
     from sim.twin import estimate, report
 
     est, s, name = twin.estimates, c.settings, c.name
+    bt = backtest[0] if backtest is not None else None
     org = twin.config.org
     direct = pd.DataFrame(
         [
@@ -257,44 +282,81 @@ def write_md(
         + f"; teams: {len(est.teams)}):",
         "",
         report.md(direct),
+        *report.mix_lines(est, twin_mix, s.warm_days),
+        *report.cox_lines(est, c.preset_slope),
         "Moment fit, round by round (simulated figures, then the values set for the next round):",
         "",
         report.md(moment_table(moments)),
         "## Calibrated parameters",
         "",
         report.md(cal["parameters"]),
+        report.ensemble_line(cal["ensemble"], s.trials),
+        "",
         "Full fit report: [calibration/fit.md](calibration/fit.md).",
         "",
         *report.survey_tables(c.data, est),
         "",
     ]
-    if bt is not None:
-        missed = bt[bt["inside"] != "yes"]
-        lines += [
-            "## Backtest",
-            "",
-            f"Fitted on {c.backtest.estimates.period.label()} only (moment fit and "
-            f"calibration, {s.backtest_trials} trials), then run through the whole period and "
-            f"read over the last third, {c.last.label()}: {s.backtest_runs} runs, each a set "
-            "drawn by weight from the backtest's ensemble with its own seed. The interval "
-            "covers seed noise and parameter uncertainty at the organisation's own size; the "
-            "twin starts from the model's start, not from the state on the split day.",
-            "",
-            report.md(bt),
-            "Missed: "
-            + (
-                "; ".join(
-                    f"{r['figure']} ({r['inside']} the interval, error {r['error']:+.3g})"
-                    for _, r in missed.iterrows()
-                )
-                or "nothing: every observed figure lies inside its interval"
-            )
-            + ".",
-            "",
-        ]
+    if backtest is not None:
+        lines += backtest_lines(c, backtest[0], backtest[1])
     lines += ["## What the data could not identify", ""]
     lines += [f"- {x}" for x in report.unidentified(est, cal, twin.config, [*est.notes, *c.notes])]
     path.write_text("\n".join(lines) + "\n")
+
+
+def backtest_lines(c: Checked, bt: pd.DataFrame, cal: dict[str, Any]) -> list[str]:
+    """The backtest's table, its ensemble, what it missed and how much of the last third's
+    leavers the first two thirds foretell (the roster's own hazards by tenure band)."""
+    from sim.twin import estimate, report
+
+    s, first, last = c.settings, c.backtest.estimates, c.last
+    missed = bt[bt["inside"] != "yes"]
+    ens, runs = cal["ensemble"], cal["runs"]
+    emp = c.data["employees"]
+    leavers = int(((emp["leave_date"] >= last.start) & (emp["leave_date"] <= last.end)).sum())
+    after = estimate.hazard(emp, last)
+    heads = estimate.mean_headcount(emp, last)
+    b = report.burst(first.hazard, after, leavers, last.days / 365.0, heads)
+    before = first.figures["turnover"].value
+    return [
+        "## Backtest",
+        "",
+        f"Fitted on {first.period.label()} only (moment fit and calibration, "
+        f"{s.backtest_trials} trials), then run through the whole period and read over the "
+        f"last third, {last.label()}: {s.backtest_runs} runs, each a parameter set drawn by "
+        "weight from the backtest's ensemble with its own seed, so the 90% interval holds "
+        "both the parameter uncertainty and the seed noise, at the organisation's own size. "
+        + report.ensemble_line(ens, s.backtest_trials)
+        + f" The runs drew {runs['parameter_set'].nunique()} distinct sets. The twin starts "
+        "from the model's start, not from the state on the split day.",
+        "",
+        report.md(bt),
+        "Missed: "
+        + (
+            "; ".join(
+                f"{r['figure']} ({r['inside']} the interval, error {r['error']:+.3g})"
+                for _, r in missed.iterrows()
+            )
+            or "nothing: every observed figure lies inside its interval"
+        )
+        + ".",
+        "",
+        "**What the first two thirds foretell of the last third's leavers.** Turnover was "
+        f"{before:.2f} a year before the split and {leavers / heads / (last.days / 365.0):.2f} "
+        f"after it ({leavers} leavers). The first two thirds' quit hazard by tenure band, "
+        "applied to the last third's actual tenure mix (its exposure by band), expects "
+        f"{b['expected_quits']:.1f} leavers (turnover {b['expected_turnover']:.2f}): that part "
+        "is foreseeable from who is employed. The chance of at least "
+        f"{leavers} leavers when {b['expected_quits']:.1f} are expected is "
+        f"{b['p_at_least']:.2g} (Poisson): the rest is "
+        + (
+            "a burst no fit to the earlier data can foresee (chance, or a cause outside these "
+            "files)."
+            if b["p_at_least"] < 0.05
+            else "within what chance alone gives an organisation of this size."
+        ),
+        "",
+    ]
 
 
 def moment_table(moments: list[dict[str, Any]]) -> pd.DataFrame:

@@ -51,6 +51,10 @@ class TwinSettings:
         default=False,
         metadata=_doc("copy configs/org/<name>.yaml and journey/<name>.yaml into configs/"),
     )
+    install_dir: str | None = field(
+        default=None,
+        metadata=_doc("the config folder install=true copies into; null = the repository's"),
+    )
 
 
 @dataclass

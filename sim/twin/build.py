@@ -32,6 +32,7 @@ from sim.calibration.settings import Plan, Prior, with_parameters
 from sim.calibration.targets import Design, Target
 from sim.config import RANGES, JourneyConfig, SimConfig, validate
 from sim.twin.estimate import NEWCOMER_DAYS, VETERAN_DAYS, Estimates
+from sim.twin.survival import model_shares
 
 FREE = ("behaviour.engagement_base", "behaviour.quit_rate_annual", "behaviour.churn_rate_annual")
 FACTORS = ("behaviour.newcomer_quit_factor", "behaviour.veteran_quit_factor")
@@ -49,6 +50,11 @@ TARGETS = (
     ("nps", "nps", "validate"),
 )
 SD_FLOOR = {"turnover": 0.02, "work_happiness": 0.05, "churn": 0.003}
+SLOPE = "behaviour.quit_engagement_slope"
+# Assumption: the preset's quit_engagement_slope (itself an assumption, docs/MODEL.md) is taken
+# as a prior with this sd; the roster's Cox estimate updates it by precision (normal-normal), so
+# a few quits leave it near the preset and many quits let the data speak.
+SLOPE_PRIOR_SD = 0.25
 
 
 @dataclass(frozen=True)
@@ -119,9 +125,27 @@ def twin_config(
         base, journey=journey, days=warm_days + est.period.days, progress=False, seed=seed
     )
     config = set_org(config, est.org)
-    config = dataclasses.replace(config, org=dataclasses.replace(config.org, name=name))
+    org = dataclasses.replace(
+        config.org,
+        name=name,
+        start_tenure_years=est.mix.start_tenure_years or config.org.start_tenure_years,
+        hire_age_years=est.mix.hire_age_years or config.org.hire_age_years,
+    )
+    config = dataclasses.replace(config, org=org)
+    if (slope := engagement_slope(config.behaviour.quit_engagement_slope, est)) is not None:
+        config = with_parameters(config, {SLOPE: slope[0]})
     validate(config)
     return config
+
+
+def engagement_slope(preset: float, est: Estimates) -> tuple[float, float] | None:
+    """quit_engagement_slope from the preset (prior, sd SLOPE_PRIOR_SD) and the Cox estimate
+    (-coefficient, its se), combined by precision: (value, sd); None without a Cox fit."""
+    if est.cox is None or not math.isfinite(est.cox.se) or est.cox.se <= 0:
+        return None
+    w_prior, w_data = SLOPE_PRIOR_SD**-2, est.cox.se**-2
+    value = (w_prior * preset + w_data * est.cox.slope) / (w_prior + w_data)
+    return clip(SLOPE, value), (w_prior + w_data) ** -0.5
 
 
 # ---- the moment fit --------------------------------------------------------------------------
@@ -136,8 +160,13 @@ def measure(task: tuple[SimConfig, int]) -> dict[str, float]:
     config, window = task
     model = ServiceModel(config)
     bands = np.zeros((3, 2))  # hazard sum, seat-days
-    for day in range(config.days):
-        model.step()
+    mix = {}
+    for day in range(-1, config.days):
+        if day >= 0:
+            model.step()
+        if day == config.days - window - 1:  # the period's first day: the workforce's mix
+            s = model.staff
+            mix = model_shares(s.tenure[s.active], s.age[s.active])
         if day >= config.days - window:
             s = model.staff
             h = quit_hazard(s, model.behaviour)[s.active]
@@ -163,16 +192,17 @@ def measure(task: tuple[SimConfig, int]) -> dict[str, float]:
     for i, b in enumerate(("newcomer", "middle", "veteran")):
         out[f"hazard_{b}"] = float(rate[i])
         out[f"exposure_{b}"] = float(bands[i, 1] / max(bands[:, 1].sum(), 1.0))
-    return out
+    return out | {f"mix.{k}": v for k, v in mix.items()}
 
 
 def fit_moments(
     twin: Twin, rounds: int, replications: int, workers: int, progress: bool
-) -> tuple[Twin, list[dict[str, Any]], dict[str, tuple[float, float]]]:
+) -> tuple[Twin, list[dict[str, Any]], dict[str, tuple[float, float]], dict[str, float]]:
     """`rounds` damped fixed-point steps of the org's operations, the quit factors and the
     centres of the calibrated parameters, then one more evaluation at the result. Returns the
-    fitted twin, a log of every round and the result's target statistics (mean, se over the
-    seeds: the calibration's first trial)."""
+    fitted twin, a log of every round, the result's target statistics (mean, se over the
+    seeds: the calibration's first trial) and its workforce mix on the period's first day
+    (shares by band, mean over the seeds)."""
     from sim.analysis.parallel import parallel_map
     from sim.calibration.fit import moments as mean_se
 
@@ -201,7 +231,8 @@ def fit_moments(
             log.append(
                 {"round": "result", **{f"sim.{k}": v for k, v in sim.items() if "." not in k}}
             )
-            return dataclasses.replace(twin, config=config), log, mean_se(samples)
+            mix = {k[4:]: v for k, v in sim.items() if k.startswith("mix.")}
+            return dataclasses.replace(twin, config=config), log, mean_se(samples), mix
         step, beh = moment_step(config, obs, sim, ratios)
         log.append(
             {
@@ -292,17 +323,36 @@ def targets_for(twin: Twin, name: str) -> tuple[Target, ...]:
     return tuple(out)
 
 
-def priors_for(config: SimConfig, targets: tuple[Target, ...]) -> tuple[Prior, ...]:
-    """Uniform priors around the moment fit's centres: x0.6-1.6 for the rates, +-0.8 points for
-    engagement_base; only for parameters whose target the data hold."""
+PRIOR_SDS = 4.0  # prior half-width, in sds of the parameter's target (see priors_for)
+
+
+def priors_for(
+    config: SimConfig,
+    targets: tuple[Target, ...],
+    centre: dict[str, tuple[float, float]] | None = None,
+) -> tuple[Prior, ...]:
+    """Uniform priors around the moment fit's centres, as wide as the data leave the parameter
+    free: PRIOR_SDS sds of its target (the data's sd and the centre's simulation se combined),
+    mapped through the moment fit's own local model (work happiness moves point for point with
+    engagement_base; turnover and churn in proportion to their rates). Capped at the old
+    fixed width (x0.6-1.6, +-0.8 points) so a noisy target cannot widen them without limit.
+    Only for parameters whose target the data hold."""
     b = config.behaviour
-    have = {t.id for t in targets if t.role == "calibrate"}
+    have = {t.id: t for t in targets if t.role == "calibrate"}
     out = []
     for key, tid in zip(FREE, ("work_happiness", "turnover", "churn"), strict=True):
         if tid not in have:
             continue
         c = getattr(b, key.removeprefix("behaviour."))
-        lo, hi = (c - 0.8, c + 0.8) if key.endswith("engagement_base") else (0.6 * c, 1.6 * c)
+        t = have[tid]
+        se = centre[tid][1] if centre and tid in centre and math.isfinite(centre[tid][1]) else 0
+        sd = math.hypot(t.sd, se)
+        if key.endswith("engagement_base"):
+            half = min(PRIOR_SDS * sd, 0.8)
+            lo, hi = c - half, c + half
+        else:
+            rel = PRIOR_SDS * sd / max(abs(t.mean), 1e-9)
+            lo, hi = c * max(1.0 - rel, 0.6), c * min(1.0 + rel, 1.6)
         out.append(Prior(key, clip(key, lo), clip(key, hi)))
     return tuple(out)
 
@@ -327,7 +377,7 @@ def calibrate(
         name=name,
         run_dir=folder,
         targets=found,
-        priors=priors_for(twin.config, found),
+        priors=priors_for(twin.config, found, centre),
         configs={found[0].design: twin.config},
         base_behaviour=dataclasses.asdict(twin.config.behaviour),
         trials=trials,
@@ -434,6 +484,8 @@ def predict(
         )
         for j, i in enumerate(picks.tolist())
     ]
-    return pd.DataFrame(
+    out = pd.DataFrame(
         parallel_map(predict_one, tasks, workers=workers, desc="backtest", progress=progress)
     )
+    out.insert(0, "parameter_set", picks)  # the ensemble's row each run drew
+    return out

@@ -319,7 +319,7 @@ def read_organisation(folder: Path) -> dict[str, Any]:
 def pseudonymise(ids: pd.Series) -> pd.Series:
     """Replace ids by integers in an order drawn afresh each run: the same person keeps one
     code within this run (to join files), and no code can be traced back to an id."""
-    codes, uniques = pd.factorize(ids)
+    codes, uniques = pd.factorize(ids)  # a missing id: code -1, kept as -1
     order = np.random.default_rng(secrets.randbits(64)).permutation(len(uniques))
     out = pd.Series(np.where(codes >= 0, order[np.maximum(codes, 0)], -1), index=ids.index)
     return out.astype("int64")
@@ -370,12 +370,22 @@ def read_folder(
             frame["role"] = frame["role"].map(lambda r: role_map.get(r, r), na_action="ignore")
         if "stage" in frame:
             frame["stage"] = frame["stage"].map(lambda s: stage_map.get(s, s))
-        if "employee_id" in frame:
-            frame["employee_id"] = pseudonymise(frame["employee_id"].fillna(""))
         frames[name] = frame
         ignored[path.name] = [c for c in raw.columns if c not in spec.columns]
     check_roster(frames["employees"])
+    pseudonymise_all(frames)
     return OrgData(folder, frames, organisation, ignored)
+
+
+def pseudonymise_all(frames: dict[str, pd.DataFrame]) -> None:
+    """Every file's employee_id replaced by one code per person (so the survey answers that
+    carry an id join the roster); an empty id (an anonymous answer) becomes -1."""
+    have = [name for name, frame in frames.items() if "employee_id" in frame]
+    ids = pd.concat([frames[n]["employee_id"] for n in have], keys=have)
+    ids = ids.where(ids.notna() & (ids.astype(str).str.strip() != ""))
+    codes = pseudonymise(ids)
+    for name in have:
+        frames[name]["employee_id"] = codes.loc[name].to_numpy()
 
 
 def check_roster(emp: pd.DataFrame) -> None:

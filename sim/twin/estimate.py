@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim.twin.data import OrgData
+from sim.twin.survival import CoxFit, Mix, cox, mix, panel
 
 NEWCOMER_DAYS, VETERAN_DAYS = 182.0, 5 * 365.0  # the model's tenure bands (sim/workforce.py)
 YEAR = 365.0
@@ -79,6 +80,9 @@ class Estimates:
     org: dict[str, float]  # org.* values (before the operations fit)
     headcount: dict[str, int]  # people per role on the period's first day
     teams: list[str]
+    mix: Mix  # the starting workforce's tenure and age at hire (privacy-safe quantiles)
+    cox: CoxFit | None  # quitting on work happiness, where survey answers carry ids
+    cox_rows: int = 0  # answers with an id that joined the roster
     notes: list[str] = field(default_factory=list)
 
 
@@ -277,9 +281,11 @@ def figures(data: OrgData, p: Period) -> dict[str, Figure]:
 
 
 # ---- the organisation ----------------------------------------------------------------------------
-def estimate(data: OrgData, p: Period, front_roles: list[str]) -> Estimates:
+def estimate(data: OrgData, p: Period, front_roles: list[str], warm_days: int = 0) -> Estimates:
     """Direct estimates over period `p`: figures, quit hazard, the org's size and first guesses
-    of its operations (refined by running the model: sim/twin/build.py)."""
+    of its operations (refined by running the model: sim/twin/build.py), the starting
+    workforce's mix (the model starts `warm_days` before `p`) and the Cox fit of quitting on
+    work happiness."""
     emp = data["employees"]
     figs = figures(data, p)
     at_start = headcount_on(emp, p.start)
@@ -317,6 +323,8 @@ def estimate(data: OrgData, p: Period, front_roles: list[str]) -> Estimates:
     for key in ("open_hours", "target_wait_seconds", "revenue_per_customer_year", "wage_annual"):
         if key in data.organisation:
             org[key] = float(data.organisation[key])
+    eng = data["engagement"]
+    rows = panel(eng, emp, p.start, p.end) if "employee_id" in eng else pd.DataFrame({"quit": []})
     return Estimates(
         period=p,
         figures=figs,
@@ -324,6 +332,9 @@ def estimate(data: OrgData, p: Period, front_roles: list[str]) -> Estimates:
         org=org,
         headcount=heads,
         teams=sorted(str(t) for t in at_start["team"].dropna().unique()),
+        mix=mix(emp, p.start, warm_days),
+        cox=cox(rows) if len(rows) else None,
+        cox_rows=len(rows),
         notes=notes,
     )
 

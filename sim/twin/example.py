@@ -49,6 +49,9 @@ HIDDEN: dict[str, float] = {
 }
 FIGURES = ("employee_turnover_annual", "work_happiness_mean", "service_level")
 CUSTOMER_SURVEY_PER_MONTH = 60
+# The share of staff who agreed to answer the pulse survey under their employee id (the rest
+# answer anonymously): their answers let sim-twin fit how quitting depends on work happiness.
+ID_SHARE = 0.7
 TEAM_NAMES = ("Team North", "Team South", "Team East", "Team West", "Team Central")
 
 
@@ -94,6 +97,7 @@ def simulate(seed: int, days: int) -> dict[str, pd.DataFrame]:
             if key not in people:
                 hired = date_of(day) - dt.timedelta(days=int(s.tenure[seat]))
                 people[key] = {
+                    "key": key,
                     "team": TEAM_NAMES[int(s.team[seat]) % len(TEAM_NAMES)],
                     "role": roles[int(s.role[seat])],
                     "birth_year": int(date_of(day).year - s.age[seat]),
@@ -120,6 +124,7 @@ def simulate(seed: int, days: int) -> dict[str, pd.DataFrame]:
             for i, seat in enumerate(emp.tolist()):
                 engagement.append(
                     {
+                        "person": (seat, int(s.occupants[seat])),
                         "date": date_of(day),
                         "team": TEAM_NAMES[int(s.team[seat]) % len(TEAM_NAMES)],
                         "role": roles[int(s.role[seat])],
@@ -137,22 +142,38 @@ def simulate(seed: int, days: int) -> dict[str, pd.DataFrame]:
                 survey.append({"date": date_of(day), "stage": str(stage), "nps": int(score)})
     ts = model.timeseries().tail(days).reset_index(drop=True)
     ts["date"] = [date_of(WARM_DAYS + 1 + i) for i in range(days)]
+    staff, ids = roster(people, start)
     return {
-        "employees": roster(people, start),
-        "engagement": pd.DataFrame(engagement),
+        "employees": staff,
+        "engagement": with_ids(pd.DataFrame(engagement), ids, seed),
         "customer_survey": pd.DataFrame(survey),
         "operations": operations(ts),
         "customers": customers(ts),
     }
 
 
-def roster(people: dict[tuple[int, int], dict[str, Any]], start: dt.date) -> pd.DataFrame:
-    """Everyone employed at some time in the data's period, with invented ids."""
+def roster(
+    people: dict[tuple[int, int], dict[str, Any]], start: dt.date
+) -> tuple[pd.DataFrame, dict[tuple[int, int], str]]:
+    """Everyone employed at some time in the data's period, with invented ids; and the id of
+    each (seat, occupant)."""
     rows = [r for r in people.values() if r["leave_date"] is None or r["leave_date"] >= start]
     rows.sort(key=lambda r: (r["hire_date"], r["team"], r["birth_year"]))
     out = pd.DataFrame(rows)
     out.insert(0, "employee_id", [f"E{i + 1:04d}" for i in range(len(out))])
-    return out[["employee_id", "team", "role", "birth_year", "hire_date", "leave_date"]]
+    ids = dict(zip(out["key"], out["employee_id"], strict=True))
+    return out[["employee_id", "team", "role", "birth_year", "hire_date", "leave_date"]], ids
+
+
+def with_ids(answers: pd.DataFrame, ids: dict[tuple[int, int], str], seed: int) -> pd.DataFrame:
+    """The pulse survey with an employee_id column: filled for the ID_SHARE of people who agreed
+    to it (drawn once per person, from a stream of its own so the other files do not change),
+    empty for the anonymous rest."""
+    people = sorted(ids)
+    agreed = np.random.default_rng([seed, 11]).random(len(people)) < ID_SHARE
+    named = {p: ids[p] for p, yes in zip(people, agreed, strict=True) if yes}
+    answers.insert(1, "employee_id", [named.get(p, "") for p in answers["person"]])
+    return answers.drop(columns="person")
 
 
 def operations(ts: pd.DataFrame) -> pd.DataFrame:

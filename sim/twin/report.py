@@ -15,8 +15,9 @@ import yaml
 
 from sim.calibration.report import weighted_quantiles, weighted_stats
 from sim.config import SimConfig
-from sim.twin.build import FACTORS, FREE
-from sim.twin.estimate import Estimates, Figure
+from sim.twin.build import FACTORS, FREE, SLOPE, SLOPE_PRIOR_SD, engagement_slope
+from sim.twin.estimate import Estimates, Figure, Hazard
+from sim.twin.survival import AGE_BANDS, MIN_PEOPLE, TENURE_BANDS
 
 Z = 1.96
 MARK = "# sim-twin"  # opens a line of every preset sim-twin writes (install overwrites only these)
@@ -64,7 +65,7 @@ def org_yaml(config: SimConfig, name: str, period: str) -> str:
     org["name"] = name
     behaviour = {
         k.removeprefix("behaviour."): getattr(config.behaviour, k.removeprefix("behaviour."))
-        for k in (*FREE, *FACTORS)
+        for k in (*FREE, *FACTORS, SLOPE)
     }
     return (
         "# @package _global_\n"  # Hydra reads the header only above every other comment
@@ -180,6 +181,26 @@ def unidentified(
             "org.patience_seconds: abandonment below 0.1% says nothing about patience; kept at "
             f"{config.org.patience_seconds:g} s"
         )
+    if not est.mix.start_tenure_years:
+        out.append(
+            f"the starting workforce's tenure: {est.mix.people_at_start} people on the first day, "
+            f"under {MIN_PEOPLE}; the model's own draw (70% recent hires, 30% 5-20 years) stands"
+        )
+    if not est.mix.hire_age_years:
+        out.append(
+            f"age at hire: {est.mix.people_hired} people in the roster, under {MIN_PEOPLE}; the "
+            "model's own (uniform 20-35) stands"
+        )
+    if est.cox is None:
+        out.append(
+            "the quit hazard's dependence on work happiness (behaviour.quit_engagement_slope): "
+            + (
+                "no survey answer carries an employee id"
+                if not est.cox_rows
+                else f"{est.cox_rows} answers with ids, but under 10 quits among their people"
+            )
+            + f"; kept at the preset's {config.behaviour.quit_engagement_slope:g}"
+        )
     f = est.figures
     for fid, what in (
         ("churn", "customers.csv"),
@@ -189,13 +210,8 @@ def unidentified(
         if fid not in f:
             out.append(f"{LABELS[fid]}: no {what}; the preset's value stands")
     out += [
-        "the starting workforce's tenure and age mix: the model draws its own (70% recent "
-        "hires, 30% 5-20 years); only the headcount per role and the number of teams come from "
-        "the roster",
         "differences between teams: the model has one set of behaviour parameters for all "
         "teams (the survey's team means are shown above, not fitted)",
-        "the quit hazard's dependence on work happiness (behaviour.quit_engagement_slope): "
-        "needs survey answers with employee ids; kept at the preset's value",
         "want / know / can / feel and csat, when present: read and checked, not yet fitted",
         "every other behaviour parameter (encounter, recovery, word of mouth, ...): the "
         "preset's values, not identified by these data",
@@ -233,3 +249,103 @@ def survey_tables(data: Any, est: Estimates) -> list[str]:
         )
         out += ["", "### Customer survey by journey stage", "", md(by_stage)]
     return out
+
+
+def mix_table(est: Estimates, twin_mix: dict[str, float]) -> pd.DataFrame:
+    """The roster's workforce on the period's first day beside the twin's on the same day."""
+    rows = []
+    for kind, bands, shares in (
+        ("tenure", TENURE_BANDS, est.mix.tenure_shares),
+        ("age", AGE_BANDS, est.mix.age_shares),
+    ):
+        for *_, label in bands:
+            rows.append(
+                {
+                    "": f"{kind} {label}",
+                    "roster": shares[label],
+                    "twin": twin_mix.get(f"{kind}:{label}", math.nan),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def mix_lines(est: Estimates, twin_mix: dict[str, float], warm_days: int) -> list[str]:
+    m = est.mix
+
+    def said(q: list[float], what: str) -> str:
+        if not q:
+            return f"{what}: too few people (under {MIN_PEOPLE}); the model's assumption"
+        return f"{what}: {', '.join(f'{v:g}' for v in q)}"
+
+    return [
+        "### The starting workforce",
+        "",
+        f"From the roster ({m.people_at_start} people on the period's first day, "
+        f"{m.people_hired} in all): 11 quantiles (0%, 10%, ..., 100%; the ends taken at 2.5% "
+        "and 97.5%, Harrell-Davis, rounded to 0.1 year, so no person's own value is written). "
+        f"Tenure is taken back by the {warm_days} warm-up days, since the model starts before "
+        "the period.",
+        "",
+        f"- {said(m.start_tenure_years, 'org.start_tenure_years')}",
+        f"- {said(m.hire_age_years, 'org.hire_age_years')}",
+        "",
+        "Shares on the period's first day, the roster beside the twin (mean over the moment "
+        "fit's last seeds):",
+        "",
+        md(mix_table(est, twin_mix)),
+    ]
+
+
+def cox_lines(est: Estimates, preset: float) -> list[str]:
+    """How quitting depends on work happiness: the Cox fit beside the model's slope."""
+    c = est.cox
+    if c is None:
+        return []
+    lo, hi = c.interval()
+    used = engagement_slope(preset, est)
+    assert used is not None
+    return [
+        "### Quitting and work happiness",
+        "",
+        f"Cox model (lifelines CoxTimeVaryingFitter; tenure as the time scale, each person's "
+        f"latest work-happiness answer as a time-varying covariate): {c.people} people who "
+        f"answered with their id, {c.answers} answer intervals, {c.quits} leavers. Log hazard "
+        f"per point of work happiness {c.coef:+.3f} (se {c.se:.3f}), i.e. a slope of "
+        f"{c.slope:.3f} [{lo:.3f}, {hi:.3f}] in the model's terms (log hazard rises by the "
+        "slope per point below 7). behaviour.quit_engagement_slope = "
+        f"{used[0]:.3f} (sd {used[1]:.3f}): the preset's {preset:g} as a prior (sd "
+        f"{SLOPE_PRIOR_SD:g}, an assumption) updated by the Cox estimate by precision. The "
+        "answers are rounded and a quarter old at worst, which pulls a Cox coefficient toward "
+        "zero: the data's slope is a lower bound of the person-level one.",
+        "",
+    ]
+
+
+def ess(ens: pd.DataFrame) -> float:
+    """Kish's effective sample size of the ensemble's weights: 1 / sum of squared weights."""
+    w = ens["weight"].to_numpy(dtype=float)
+    return float(w.sum() ** 2 / (w**2).sum()) if len(w) else 0.0
+
+
+def ensemble_line(ens: pd.DataFrame, trials: int) -> str:
+    return (
+        f"The ensemble keeps {len(ens)} of {trials} trials (loss within the chi-square 95% "
+        f"band of the best); effective sample size {ess(ens):.1f} (Kish)."
+    )
+
+
+def burst(
+    first: Hazard, last: Hazard, leavers: int, years: float, heads: float
+) -> dict[str, float]:
+    """The last third's leavers against what the first two thirds foretell: the first period's
+    hazard by tenure band applied to the last third's exposure by band (its actual tenure mix),
+    and the Poisson chance of at least as many leavers as seen."""
+    from scipy.stats import poisson
+
+    expected = sum(last.exposure_years[b] * first.per_year[b] for b in first.per_year)
+    return {
+        "expected_quits": expected,
+        "expected_turnover": expected / heads / years if heads and years else math.nan,
+        "observed_quits": float(leavers),
+        "p_at_least": float(poisson.sf(leavers - 1, expected)) if expected > 0 else math.nan,
+    }
