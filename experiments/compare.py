@@ -12,8 +12,11 @@ even `policy.*` apply to every scenario, the baseline included. Seeds are `seed`
 refusing bad input, writing the outputs whole) is sim/study.py's.
 
 Writes comparison.csv, economics.csv, report.md with trajectories.png, differences.png and
-cumulative_profit.png, runs.parquet and monthly.parquet into Hydra's run directory. The
-statistics, economics and report are in sim/analysis/ (stats.py, economics.py, report.py).
+cumulative_profit.png, runs.parquet and monthly.parquet into Hydra's run directory; with
+`attribution=true` (the default) also attribution.csv, attribution.png and
+attribution_runs.parquet: each scenario's effect decomposed by the channel of the chain it goes
+through (sim/analysis/attribution.py). The statistics, economics and report are in sim/analysis/
+(stats.py, economics.py, report.py, attribution.py).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from hydra import compose
@@ -32,6 +35,9 @@ from sim import study
 from sim.cli import group_options, quiet_libraries
 from sim.config import STUDIES, CompareSettings, ConfigError, SimConfig, to_dataclass
 from sim.ensemble import StudyDraws, check_arms, study_draws
+
+if TYPE_CHECKING:
+    from sim.analysis.attribution import Report
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,7 @@ class Settings:
     window_days: int
     kpis: tuple[str, ...]
     draws: StudyDraws | None = None  # uncertainty=parameters: the set each seed runs
+    attribution_seeds: int = 0  # seeds of the held runs (sim/analysis/attribution.py); 0 = none
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,10 @@ def settings_from(exp: CompareSettings) -> Settings:
     draws = study_draws(
         "compare", exp.uncertainty, exp.ensemble, exp.seeds_per_set, exp.replications
     )
+    attribution = min(exp.attribution_seeds, exp.replications) if exp.attribution else 0
+    if attribution and draws is not None:  # whole parameter sets: the sets are the replications
+        per = draws.seeds_per_set
+        attribution = min(exp.replications, -(-attribution // per) * per)
     return Settings(
         scenarios=tuple(names),
         baseline=baseline,
@@ -94,6 +105,7 @@ def settings_from(exp: CompareSettings) -> Settings:
         window_days=exp.window_days,
         kpis=kpis,
         draws=draws,
+        attribution_seeds=attribution,
     )
 
 
@@ -173,18 +185,23 @@ def run_study(
     )
     runs = pd.DataFrame([r for r, _ in results])
     months = pd.concat([m for _, m in results], ignore_index=True)
+    attr_seeds = seeds[: settings.attribution_seeds]
+    held = held_runs(settings, configs, attr_seeds, progress=progress)
     if draws is not None:
-        for frame in (runs, months):
+        for frame in (runs, months, held):
             frame["parameter_set"] = frame["seed"].map(draws.set_of(seeds))
             frame["replication_group"] = frame["seed"].map(draws.group_of(seeds))
     runs.to_parquet(outdir / "runs.parquet", index=False)
     months.to_parquet(outdir / "monthly.parquet", index=False)
     conf = settings.conf_level
     shares = None
+    attr_runs = pd.concat([runs[runs["seed"].isin(attr_seeds)], held], ignore_index=True)
     if draws is not None:
         shares = variance_shares(runs, settings.kpis, baseline=settings.baseline, order=order)
         runs = by_replication(runs, ["scenario"])
         months = by_replication(months, ["scenario", "month"])
+        if settings.attribution_seeds:
+            attr_runs = by_replication(attr_runs, ["scenario"])
     table = compare_table(runs, settings.kpis, baseline=settings.baseline, conf=conf, order=order)
     if shares is not None:
         table = table.merge(shares, on=["scenario", "kpi"], how="left")
@@ -205,6 +222,9 @@ def run_study(
             f"{len(seeds) // draws.seeds_per_set} sets drawn from {Path(draws.path).name}, "
             f"each on {draws.seeds_per_set} consecutive seeds (intervals over the sets)"
         )
+    attribution = None
+    if settings.attribution_seeds:
+        attribution = write_attribution(attr_runs, settings, configs, outdir)
     write_report(
         outdir,
         table=table,
@@ -218,8 +238,55 @@ def run_study(
         notes=[n for n in [study.check_window("compare", settings.window_days, base.days)] if n],
         currency=base.org.currency,
         customers=base.org.customers_called,
+        attribution=attribution,
     )
     return table, econ
+
+
+def held_runs(
+    settings: Settings, configs: dict[str, SimConfig], seeds: list[int], *, progress: bool
+) -> pd.DataFrame:
+    """The attribution's held runs (sim/analysis/attribution.py) on `seeds`: every scenario
+    once per channel it changes, that channel reading the baseline's levers. Empty without."""
+    from sim.analysis.attribution import held_arms
+
+    arms = held_arms(configs, settings.scenarios, settings.baseline) if seeds else {}
+    if not arms:
+        return pd.DataFrame({"scenario": pd.Series(dtype=str), "seed": pd.Series(dtype=int)})
+    results = study.paired_runs(
+        run_one,
+        arms,
+        seeds,
+        window_days=settings.window_days,
+        workers=settings.workers,
+        desc=f"attribution: {len(arms)} held arms x {len(seeds)} seeds",
+        progress=progress,
+        draws=settings.draws,
+    )
+    return pd.DataFrame([r for r, _ in results])
+
+
+def write_attribution(
+    runs: pd.DataFrame, settings: Settings, configs: dict[str, SimConfig], outdir: Path
+) -> Report:
+    """attribution.csv and attribution.png; what the report shows of them."""
+    from sim.analysis.attribution import KPIS, Report, attribution_figure, attribution_table
+
+    seeds = sorted(set(runs["seed"]))
+    table = attribution_table(
+        runs,
+        configs=configs,
+        scenarios=settings.scenarios,
+        baseline=settings.baseline,
+        seeds=seeds,
+        kpis=[k for k in KPIS if k in runs],
+        conf=settings.conf_level,
+    )
+    table.to_csv(outdir / "attribution.csv", index=False)
+    runs.to_parquet(outdir / "attribution_runs.parquet", index=False)  # the arms it rests on
+    attribution_figure(table, outdir / "attribution.png")
+    what = "parameter-set groups" if settings.draws is not None else "seeds"
+    return Report(table, "attribution.png", f"{what} {seeds[0]}..{seeds[-1]}")
 
 
 def console_table(table: pd.DataFrame, kpis: tuple[str, ...]) -> str:

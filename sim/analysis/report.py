@@ -20,6 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from sim.analysis.attribution import Report, attribution_section  # noqa: E402
 from sim.analysis.economics import cumulative_difference  # noqa: E402
 from sim.analysis.reading import (  # noqa: E402
     few_seeds_warning,
@@ -350,13 +351,15 @@ def write_report(
     currency: str = "",
     customers: str = "customers",
     notes: Sequence[str] = (),
+    attribution: Report | None = None,
 ) -> Path:
     """Write the figures and report.md into `outdir`; return the report's path.
 
     `changes` says in plain words what each scenario sets differently from the baseline
     (sim.analysis.reading.scenario_changes); `currency` and `customers` are the organisation's
     words (org.currency, org.customers_called); `notes` are warnings of the study itself (a
-    run shorter than the window), shown with the others before any verdict."""
+    run shorter than the window), shown with the others before any verdict; `attribution`, the
+    decomposition of each effect by channel (sim/analysis/attribution.py), gets its section."""
     trajectories_figure(
         months, outdir / "trajectories.png", baseline=baseline, order=order, conf=conf
     )
@@ -397,6 +400,7 @@ def write_report(
         ],
         "",
         *_changes_section(changes or {}),
+        *(attribution_section(attribution) if attribution is not None else []),
         "## Economics",
         "",
         f"Money in {currency or 'the organisation’s currency'}. Intervention cost: the change of",
@@ -427,7 +431,13 @@ def write_report(
         comparison_markdown(table, headline + others),
         "",
         "Files: comparison.csv, economics.csv, runs.parquet (one row per run), monthly.parquet",
-        "(one row per run and month).",
+        "(one row per run and month)"
+        + (
+            ", attribution.csv (one row per scenario, KPI and channel), attribution_runs.parquet"
+            " (the runs it rests on, held arms `<scenario>~<channel>`)."
+            if attribution
+            else "."
+        ),
         "",
     ]
     path = outdir / "report.md"
