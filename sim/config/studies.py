@@ -63,6 +63,22 @@ class CompareSettings:
     uncertainty: str = field(default="seeds", metadata=UNCERTAINTY)
     ensemble: str | None = field(default=None, metadata=ENSEMBLE)
     seeds_per_set: int = param(2, 1, 100_000, *SEEDS_PER_SET)
+    attribution: bool = field(
+        default=True,
+        metadata=_doc(
+            "decompose each scenario's effect by channel (attribution.csv): one more run per "
+            "scenario, channel it changes and attribution seed"
+        ),
+    )
+    attribution_seeds: int = param(
+        5,
+        2,
+        100_000,
+        "seeds",
+        "-",
+        "the first this many seeds (at most replications; whole parameter sets with "
+        "uncertainty=parameters) run the held arms of the attribution",
+    )
     kpis: list[str] = field(
         default_factory=lambda: [
             "profit",
