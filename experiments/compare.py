@@ -92,7 +92,7 @@ def settings_from(exp: CompareSettings) -> Settings:
     draws = study_draws(
         "compare", exp.uncertainty, exp.ensemble, exp.seeds_per_set, exp.replications
     )
-    attribution = min(exp.attribution_seeds, exp.replications) if exp.attribution else 0
+    attribution = attribution_seeds(exp) if exp.attribution else 0
     if attribution and draws is not None:  # whole parameter sets: the sets are the replications
         per = draws.seeds_per_set
         attribution = min(exp.replications, -(-attribution // per) * per)
@@ -107,6 +107,22 @@ def settings_from(exp: CompareSettings) -> Settings:
         draws=draws,
         attribution_seeds=attribution,
     )
+
+
+def attribution_seeds(exp: CompareSettings) -> int:
+    """How many seeds run the attribution's held arms: the setting, or by default a quarter of
+    the replications (at least 2, for an interval); never more than the replications.
+
+    Raises:
+        ConfigError: a setting that is not null or an integer >= 2.
+    """
+    n = exp.attribution_seeds
+    if n is None:
+        n = max(2, exp.replications // 4)
+    elif isinstance(n, bool) or not isinstance(n, int) or n < 2:
+        key = "compare.attribution_seeds"
+        raise ConfigError(key, n, "null (a quarter of replications) or an integer >= 2")
+    return min(n, exp.replications)
 
 
 def check(exp: CompareSettings, base: SimConfig, cfg: DictConfig) -> Comparison:

@@ -194,3 +194,13 @@ def test_compare_writes_the_attribution_and_reports_it(tmp_path) -> None:
     assert "## Where each effect comes from" in report and "(attribution.png)" in report
     assert "of its customer satisfaction effect" in report
     assert (tmp_path / "attribution.png").stat().st_size > 0
+
+
+def test_too_few_attribution_seeds_are_refused_before_any_run(tmp_path) -> None:
+    res = run_study("sim-compare", [*TINY, "attribution_seeds=1"], tmp_path / "out")
+    assert res.returncode == 2
+    assert res.stderr.strip().splitlines() == [
+        "error: compare.attribution_seeds=1 is not allowed: null (a quarter of replications) "
+        "or an integer >= 2"
+    ]
+    assert not (tmp_path / "out").exists()
