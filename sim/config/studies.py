@@ -70,14 +70,12 @@ class CompareSettings:
             "scenario, channel it changes and attribution seed"
         ),
     )
-    attribution_seeds: int = param(
-        5,
-        2,
-        100_000,
-        "seeds",
-        "-",
-        "the first this many seeds (at most replications; whole parameter sets with "
-        "uncertainty=parameters) run the held arms of the attribution",
+    attribution_seeds: int | None = field(
+        default=None,
+        metadata=_doc(
+            "the first this many seeds (>= 2, at most replications; whole parameter sets with "
+            "uncertainty=parameters) run the held arms; null = a quarter of replications, >= 2"
+        ),
     )
     kpis: list[str] = field(
         default_factory=lambda: [
