@@ -2,9 +2,12 @@
 
 Resolution depends on the agent's skill, the script, knowing when to leave it and the need's
 complexity (Victorino, Verma & Wardell 2008: scripts help on standard needs, cap customised
-ones). How it felt depends on the agent's displayed positivity, which work happiness raises and
-stress and busyness lower (Pugh 2001; Barger & Grandey 2006), on the wait and on earlier failed
-attempts. The customer's experience flows back to the agent (satisfaction mirror / contagion).
+ones), and on the agent's effort, which work happiness raises: the quality path that carries
+most of the link from employees to customers (Brown & Lam 2008). How it felt depends on the
+agent's displayed positivity, which work happiness raises a little, a person's own service
+disposition sets, and stress and busyness lower (Pugh 2001; Barger & Grandey 2006), on the wait
+and on earlier failed attempts. The customer's experience flows back to the agent (satisfaction
+mirror / contagion).
 """
 
 from __future__ import annotations
@@ -59,16 +62,28 @@ def resolution_probability(
 
 
 def displayed_positivity(
-    engagement: np.ndarray, stress: np.ndarray, occupancy: float, b: BehaviourConfig
+    engagement: np.ndarray,
+    stress: np.ndarray,
+    occupancy: float,
+    b: BehaviourConfig,
+    disposition: np.ndarray | float = 0.0,
 ) -> np.ndarray:
-    """0..1: happier agents show more positivity; stress and a busy floor show less."""
+    """0..1: happier agents show a little more positivity, stress and a busy floor less, and
+    each person has their own service disposition (`disposition`, around 0)."""
     raw = (
         0.5
-        + 0.1 * (engagement - 7.0)
+        + b.display_slope * (engagement - 7.0)
+        + disposition
         - 0.5 * b.burnout_effect * (stress - 0.3)
         - b.busyness_effect * (occupancy - 0.8)
     )
     return np.clip(raw, 0.0, 1.0)
+
+
+def effort_factor(engagement: np.ndarray, b: BehaviourConfig) -> np.ndarray:
+    """x the chance to resolve: engaged agents try harder (discretionary effort), the quality
+    path from employees to customers; 0.5..1.5."""
+    return np.clip(1.0 + b.engagement_effort * (engagement - 7.0), 0.5, 1.5)
 
 
 def meet(
@@ -91,14 +106,26 @@ def meet(
     stress = staff.stress[agent]
     is_complex = contacts.complex
     rushed = 1.0 - b.rush_resolution_loss * (1.0 - effort)  # less time, fewer fixes
-    p_resolve = resolution_probability(skill, deviation, is_complex, policy, b) * rushed
+    engagement = staff.engagement[agent]
+    p_resolve = (
+        resolution_probability(skill, deviation, is_complex, policy, b)
+        * rushed
+        * effort_factor(engagement, b)
+        * staff.ability[agent]
+    )
     # Each caller's luck is theirs, whoever else called today (keyed by customer row).
     luck = customers.luck[contacts.customer]
-    u_resolve, u_fail, u_rating = streams.keyed("encounter", luck, draws=3)
+    u_resolve, u_fail, u_rating, u_display = streams.keyed("encounter", luck, draws=4)
     resolved = u_resolve < p_resolve
     p_fail = b.failure_rate * (2.0 - skill) * (1.0 + b.burnout_effect * stress) * failure_risk
     failure = u_fail < np.clip(p_fail, 0.0, 1.0)
-    positivity = displayed_positivity(staff.engagement[agent], stress, occupancy, b)
+    positivity = displayed_positivity(
+        engagement,
+        stress,
+        occupancy,
+        b,
+        staff.disposition[agent] + b.display_noise_sd * normal_from_uniform(u_display),
+    )
     freedom = 1.0 - policy.script_strictness
     tailoring = is_complex * (
         b.personal_touch * freedom * deviation - b.script_feel * (1 - freedom)

@@ -56,7 +56,7 @@ def fill_customers(
     # service leaves them, not at their view of the product alone.
     gap = b.start_satisfaction_gap if start else 0.0
     table.satisfaction[rows] = np.clip(table.baseline[rows] - gap, 0.0, 10.0)
-    table.expectation[rows] = draw.normal(1, 0.0, 0.5)
+    table.expectation[rows] = draw.normal(1, org.market_expectation, 0.5)
     table.tenure[rows] = draw.exponential(2, 4 * 365.0) if start else 0.0
     # Lognormal value with mean revenue_per_customer_year (sd of log 0.5).
     table.value[rows] = org.revenue_per_customer_year * draw.lognormal(3, -0.125, 0.5)

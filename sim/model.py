@@ -309,6 +309,8 @@ class ServiceModel(mesa.Model):
                 b=b,
                 streams=self.streams,
                 hire_age_years=org.hire_age_years,
+                manager_skill=org.manager_skill,
+                labour_market=org.labour_market_quit_factor,
             ),
         )
         money = self._stage(
@@ -379,6 +381,8 @@ class ServiceModel(mesa.Model):
             self.customers,
             self.org.teams,
             self.journey.roles,
+            response_rate=self.org.survey_response_rate,
+            customer_rate=self.org.customer_survey_rate,
         )
         seats = workforce.review_headcount(
             staff=self.staff,

@@ -57,6 +57,10 @@ class EmployeeTable(_Table):
     deviation: np.ndarray  # 0..1, knowing when to leave the script
     engagement: np.ndarray  # work happiness 0..10
     trait: np.ndarray  # individual offset of work happiness (points)
+    disposition: np.ndarray  # individual offset of displayed positivity (0..1 scale)
+    ability: np.ndarray  # individual x on the chance to resolve (around 1)
+    resilience: np.ndarray  # individual offset of the stress target (negative: more resilient)
+    manager: np.ndarray  # the team manager's offset of work happiness (points)
     stress: np.ndarray  # 0..1, job demands against resources
     recommend_bias: np.ndarray  # individual offset of the eNPS answer against work happiness
     mirror: np.ndarray  # smoothed experience of the customers served (points around 7)
@@ -79,6 +83,10 @@ class EmployeeTable(_Table):
             deviation=f(n),
             engagement=f(n),
             trait=f(n),
+            disposition=f(n),
+            ability=np.ones(n),
+            resilience=f(n),
+            manager=f(n),
             stress=f(n),
             recommend_bias=f(n),
             mirror=f(n),

@@ -42,6 +42,7 @@ PURPOSES = (
     "quits",  # who resigns (one number per seat)
     "hires",  # the new hires' traits
     "survey",  # answer noise of the pulse surveys
+    "managers",  # each team's manager (keyed by team)
 )
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)

@@ -4,11 +4,18 @@ NPS (Reichheld 2003): answers 0-10 to "how likely would you recommend ...": prom
 passives 7-8, detractors 0-6, NPS = % promoters - % detractors, from -100 to +100. eNPS is the
 same question about the employer. A survey answer is the respondent's state plus a persistent
 personal offset, rounded to the 0-10 scale.
+
+The pulse survey is a survey, not a census: employees answer with `org.survey_response_rate`,
+less often the less happy they are (non-response bias), and a share
+`org.customer_survey_rate` of customers answer; the work-happiness and CSAT items carry
+measurement error. What a researcher could observe of a unit (sim-units' chain) is read from
+these rows; the daily KPIs (kpis.py) stay the model's state.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy import special
 
 from sim.population import (
     AGE_BANDS,
@@ -48,28 +55,58 @@ def customer_answers(customers: CustomerTable) -> np.ndarray:
 MIN_GROUP = 5
 
 
-def _rows(day: int, split: str, labels, groups: np.ndarray, recommend, happiness) -> list[dict]:
+# Assumptions of the survey's measurement (docs/MODEL.md): the error of one answer to "how happy
+# are you at work" and to "how satisfied are you" (points, before rounding to 0-10), and how much
+# less the unhappy answer (log-odds of answering per point of work happiness).
+HAPPINESS_ANSWER_SD = 0.5
+CSAT_ANSWER_SD = 0.8
+NONRESPONSE_SLOPE = 0.2
+
+
+def _rows(
+    day: int,
+    split: str,
+    labels,
+    groups: np.ndarray,
+    recommend: np.ndarray,
+    scores: np.ndarray,
+    population: str,
+) -> list[dict]:
+    """One row per group of respondents: (e)NPS and the mean, share 9-10 of `scores` (work
+    happiness for employees, CSAT for customers)."""
+    score_col = "work_happiness_mean" if population == "employees" else "csat_mean"
     out = []
     for g, label in enumerate(labels):
         sel = groups == g
         if not sel.any():
             continue
         shown = split == "all" or int(sel.sum()) >= MIN_GROUP
-        happy = happiness[sel] if happiness is not None and shown else None
+        values = scores[sel] if shown else None
         out.append(
             {
                 "day": day,
-                "population": "employees" if happiness is not None else "customers",
+                "population": population,
                 "split": split,
                 "group": str(label),
-                "n": int(sel.sum()),
+                "n": int(sel.sum()),  # respondents
                 "nps": nps(recommend[sel]) if shown else np.nan,
-                "work_happiness_mean": float(happy.mean()) if happy is not None else np.nan,
-                "share_9_10": float((happy >= 9).mean()) if happy is not None else np.nan,
+                score_col: float(values.mean()) if values is not None else np.nan,
+                "share_9_10": float((values >= 9).mean()) if values is not None else np.nan,
                 "suppressed": not shown,
             }
         )
     return out
+
+
+def respondents(
+    rng: np.random.Generator, happiness: np.ndarray, response_rate: float
+) -> np.ndarray:
+    """Who answers the employee survey: `response_rate` on average at work happiness 7, less
+    often below, more often above (non-response bias; assumption)."""
+    if response_rate >= 1.0:
+        return np.ones(happiness.size, bool)
+    logit = special.logit(response_rate) + NONRESPONSE_SLOPE * (happiness - 7.0)
+    return rng.random(happiness.size) < special.expit(logit)
 
 
 def run_survey(
@@ -79,27 +116,44 @@ def run_survey(
     customers: CustomerTable,
     teams: int,
     roles: tuple[str, ...] = (),
+    *,
+    response_rate: float = 1.0,
+    customer_rate: float = 1.0,
 ) -> list[dict]:
-    """A pulse survey of every employee (not in training excluded) and every customer; with the
-    journey's `roles`, the employees' answers are split by role too."""
+    """A pulse survey of the employees (`response_rate` of them answer, the unhappy less often)
+    and of a share `customer_rate` of the customers; with the journey's `roles`, the employees'
+    answers are split by role too. Groups count respondents."""
     emp = np.flatnonzero(staff.active)
+    emp = emp[respondents(rng, staff.engagement[emp], response_rate)]
     rec = employee_answers(staff)[emp]
-    # Work happiness asked on 0-10: the state with a little answer noise (assumption: sd 0.5).
-    happy = np.clip(np.rint(staff.engagement[emp] + rng.normal(0, 0.5, emp.size)), 0, 10)
+    happy = np.clip(
+        np.rint(staff.engagement[emp] + rng.normal(0, HAPPINESS_ANSWER_SD, emp.size)), 0, 10
+    )
     rows: list[dict] = []
-    rows += _rows(day, "all", ["all"], np.zeros(emp.size, int), rec, happy)
-    rows += _rows(day, "team", [f"team {t + 1}" for t in range(teams)], staff.team[emp], rec, happy)
+
+    def employees(split: str, labels, groups: np.ndarray) -> None:
+        rows.extend(_rows(day, split, labels, groups, rec, happy, "employees"))
+
+    employees("all", ["all"], np.zeros(emp.size, int))
+    employees("team", [f"team {t + 1}" for t in range(teams)], staff.team[emp])
     if roles:
-        rows += _rows(day, "role", list(roles), staff.role[emp], rec, happy)
-    rows += _rows(day, "age", AGE_BANDS, band(staff.age[emp], AGE_EDGES), rec, happy)
-    tenure_band = band(staff.tenure[emp] / 365.0, TENURE_EDGES_YEARS)
-    rows += _rows(day, "tenure", TENURE_BANDS, tenure_band, rec, happy)
+        employees("role", list(roles), staff.role[emp])
+    employees("age", AGE_BANDS, band(staff.age[emp], AGE_EDGES))
+    employees("tenure", TENURE_BANDS, band(staff.tenure[emp] / 365.0, TENURE_EDGES_YEARS))
     # Age x tenure: the group seed 002 singles out (50+ with more than 10 years).
     veteran = (staff.age[emp] >= 50) & (staff.tenure[emp] > 3650)
-    rows += _rows(day, "age_tenure", ["other", "50+ & >10y"], veteran.astype(int), rec, happy)
+    employees("age_tenure", ["other", "50+ & >10y"], veteran.astype(int))
     cust = np.flatnonzero(customers.active)
+    if customer_rate < 1.0:
+        cust = cust[rng.random(cust.size) < customer_rate]
     crec = customer_answers(customers)[cust]
-    rows += _rows(day, "all", ["all"], np.zeros(cust.size, int), crec, None)
+    csat = np.clip(
+        np.rint(customers.satisfaction[cust] + rng.normal(0, CSAT_ANSWER_SD, cust.size)), 0, 10
+    )
     ctenure = band(customers.tenure[cust] / 365.0, TENURE_EDGES_YEARS)
-    rows += _rows(day, "tenure", TENURE_BANDS, ctenure, crec, None)
+    for split, labels, groups in (
+        ("all", ["all"], np.zeros(cust.size, int)),
+        ("tenure", TENURE_BANDS, ctenure),
+    ):
+        rows.extend(_rows(day, split, labels, groups, crec, csat, "customers"))
     return rows

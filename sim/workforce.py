@@ -93,9 +93,11 @@ def update_people(
     *,
     training: np.ndarray | float | None = None,
     freedom: np.ndarray | float | None = None,
+    manager_skill: float = 0.0,
 ) -> None:
     """One day of learning, stress and work happiness for every occupied seat (`training` and
-    `freedom` per seat: the role's own; default the frontline's)."""
+    `freedom` per seat: the role's own; default the frontline's; `manager_skill`: the unit's
+    management above the firm's usual, in points of work happiness)."""
     n = staff.size
     occ = staff.active
     learning = staff.active & (staff.training_left <= 0)
@@ -113,7 +115,9 @@ def update_people(
     # Job demands against job resources.
     demands = workload + 0.5 * policy.productivity_pressure + 2.0 * overtime_share + bad_share
     resources = staff.skill + drv.can + drv.feel
-    target_stress = np.clip(b.stress_gain * (demands - resources) + b.stress_offset, 0.0, 1.0)
+    target_stress = np.clip(
+        b.stress_gain * (demands - resources) + b.stress_offset + staff.resilience, 0.0, 1.0
+    )
     staff.stress[occ] += (target_stress[occ] - staff.stress[occ]) / b.stress_adjust_days
     target = (
         b.engagement_base
@@ -122,6 +126,8 @@ def update_people(
         + b.mirror_weight * staff.mirror
         - plateau(staff, policy, b)
         + staff.trait
+        + staff.manager
+        + manager_skill
     )
     staff.engagement[occ] += (target[occ] - staff.engagement[occ]) / b.engagement_adjust_days
     np.clip(staff.engagement, 0.0, 10.0, out=staff.engagement)
@@ -130,14 +136,15 @@ def update_people(
     staff.training_left[occ] = np.maximum(staff.training_left[occ] - 1.0, 0.0)
 
 
-def quit_hazard(staff: EmployeeTable, b: BehaviourConfig) -> np.ndarray:
-    """Daily probability of resigning, per seat."""
+def quit_hazard(staff: EmployeeTable, b: BehaviourConfig, labour_market: float = 1.0) -> np.ndarray:
+    """Daily probability of resigning, per seat (`labour_market`: x the hazard where jobs
+    outside are easier or harder to find)."""
     log_h = b.quit_engagement_slope * (7.0 - staff.engagement) + b.quit_stress_slope * (
         staff.stress - 0.3
     )
     factor = np.where(staff.tenure < 182.0, b.newcomer_quit_factor, 1.0)
     factor = np.where(staff.tenure > 5 * 365.0, b.veteran_quit_factor, factor)
-    return np.clip(b.quit_rate_annual / 365.0 * np.exp(log_h) * factor, 0.0, 1.0)
+    return np.clip(labour_market * b.quit_rate_annual / 365.0 * np.exp(log_h) * factor, 0.0, 1.0)
 
 
 def headcount_budget(
@@ -164,7 +171,15 @@ def from_quantiles(u: np.ndarray, quantiles: Sequence[float]) -> np.ndarray:
     return np.interp(u, np.linspace(0.0, 1.0, q.size), q)
 
 
-PERSON_DRAWS = 6  # uniform numbers that make up one person (team, trait, bias, history, age)
+PERSON_DRAWS = 9  # uniform numbers that make up one person (team, trait, bias, history, age,
+# service disposition, ability, resilience)
+
+
+def team_managers(streams: Streams, teams: int, b: BehaviourConfig) -> np.ndarray:
+    """(teams,) each team manager's offset of work happiness (points, mean 0): the same team
+    has the same manager in every scenario with this seed."""
+    u = streams.keyed("managers", np.arange(teams), daily=False)
+    return b.manager_sd * normal_from_uniform(u)
 
 
 def fill_seats(
@@ -198,7 +213,11 @@ def fill_seats(
     staff.active[seats] = True
     staff.occupants[seats] += 1
     staff.team[seats] = np.minimum((u[0] * teams).astype(np.int64), teams - 1)
+    staff.manager[seats] = team_managers(streams, teams, b)[staff.team[seats]]
     staff.trait[seats] = b.trait_sd * normal[0]
+    staff.disposition[seats] = b.disposition_sd * normal_from_uniform(u[6])
+    staff.ability[seats] = np.clip(1.0 + b.ability_sd * normal_from_uniform(u[7]), 0.3, 1.7)
+    staff.resilience[seats] = b.resilience_sd * normal_from_uniform(u[8])
     staff.recommend_bias[seats] = normal[1] - 0.5  # assumption: eNPS below happiness
     staff.mirror[seats] = 0.0
     staff.refill_day[seats] = -1
@@ -226,8 +245,10 @@ def fill_seats(
         staff.deviation[seats] = past_freedom * (
             1.0 - np.exp(-tenure_years * 365.0 / b.deviation_learning_days)
         )
-        staff.engagement[seats] = np.clip(7.0 + staff.trait[seats], 0.0, 10.0)
-        staff.stress[seats] = 0.3
+        staff.engagement[seats] = np.clip(
+            7.0 + staff.trait[seats] + staff.manager[seats], 0.0, 10.0
+        )
+        staff.stress[seats] = np.clip(0.3 + staff.resilience[seats], 0.0, 1.0)
     else:
         staff.tenure[seats] = 0.0
         staff.age[seats] = young
@@ -235,7 +256,9 @@ def fill_seats(
         staff.skill[seats] = new_hire_skill(policy, b, training)
         staff.deviation[seats] = 0.0
         # Assumption: newcomers start hopeful (the honeymoon), then settle toward their target.
-        staff.engagement[seats] = np.clip(7.5 + staff.trait[seats], 0.0, 10.0)
+        staff.engagement[seats] = np.clip(
+            7.5 + staff.trait[seats] + staff.manager[seats], 0.0, 10.0
+        )
         staff.stress[seats] = 0.1
 
 
@@ -281,11 +304,15 @@ def workforce_day(
     b: BehaviourConfig,
     streams: Streams,
     hire_age_years: Sequence[float] = (),
+    manager_skill: float = 0.0,
+    labour_market: float = 1.0,
 ) -> WorkforceDay:
     """Stage 8, the workforce: what the day's customers (`experience` of the contacts each seat
     in `agents` took) and work did to people; then quits, and refills of seats whose hiring lag
     is over. Role arrays (`role_load`, `front`, `freedom`, ...) are per role, R long;
-    `hire_age_years`: the organisation's age-at-hire quantiles (empty: the assumption).
+    `hire_age_years`: the organisation's age-at-hire quantiles (empty: the assumption);
+    `manager_skill` and `labour_market`: the unit's context (org.manager_skill,
+    org.labour_market_quit_factor), which management does not set.
     Changes: every seat's learning, stress, work happiness, tenure; quits and hires."""
     n = staff.size
     role = staff.role
@@ -318,9 +345,10 @@ def workforce_day(
         b,
         training=training[role],
         freedom=freedom[role],
+        manager_skill=manager_skill,
     )
     at_work = staff.active.copy()
-    hazard = quit_hazard(staff, b)
+    hazard = quit_hazard(staff, b, labour_market)
     # Expected quits per head per year: the same rate as the quits, without their noise.
     hazard_year = float(hazard[at_work].mean() * 365) if at_work.any() else 0.0
     quitting = np.flatnonzero(at_work & (streams.today("quits").random(n) < hazard))

@@ -40,7 +40,14 @@ from scipy import stats  # noqa: E402
 from scipy.stats import qmc  # noqa: E402
 
 from sim.analysis.parallel import parallel_map, workers_setting  # noqa: E402
-from sim.config import RANGES, ConfigError, PolicyConfig, SimConfig, validate  # noqa: E402
+from sim.config import (  # noqa: E402
+    RANGES,
+    ConfigError,
+    OrgConfig,
+    PolicyConfig,
+    SimConfig,
+    validate,
+)
 
 # Sears (Rucci, Kirn & Quinn 1998): +5 attitude -> +1.3 impression -> +0.5% revenue growth.
 SEARS_ATTITUDE_STEP = 5.0
@@ -155,6 +162,7 @@ class UnitSettings:
     period_days: int
     workers: int
     conf_level: float
+    context: tuple[Lever, ...] = ()  # org.* drawn per unit: what management does not set
 
 
 def _minmax(key: str, value: Any) -> tuple[float, float]:
@@ -196,6 +204,20 @@ def settings_from(cfg: DictConfig, base: SimConfig) -> UnitSettings:
             raise ConfigError(f"experiment.levers.{name}", [lo, hi], f"within [{lo_s}, {hi_s}]")
         integer = isinstance(getattr(base.policy, name), int)
         levers.append(Lever(key, lo, hi, integer))
+    context = []
+    org_fields = {f.name: f for f in fields(OrgConfig) if "range" in f.metadata}
+    for name, spec in (exp.get("context") or {}).items():
+        name = str(name).removeprefix("org.")
+        if name not in org_fields:
+            raise ConfigError(
+                f"experiment.context.{name}", spec, f"an org value: {', '.join(org_fields)}"
+            )
+        key = f"org.{name}"
+        lo, hi = _minmax(f"experiment.context.{name}", spec)
+        lo_s, hi_s = RANGES[key]
+        if lo < lo_s or hi > hi_s:
+            raise ConfigError(f"experiment.context.{name}", [lo, hi], f"within [{lo_s}, {hi_s}]")
+        context.append(Lever(key, lo, hi, isinstance(getattr(base.org, name), int)))
     size = exp.get("size") or {}
     employees = _positive_int("experiment.size.employees", size.get("employees"))
     if employees < base.org.teams:  # a unit's survey by team would have empty teams
@@ -221,6 +243,7 @@ def settings_from(cfg: DictConfig, base: SimConfig) -> UnitSettings:
         period_days=period,
         workers=workers_setting(exp.get("workers")),
         conf_level=float(conf),
+        context=tuple(context),
     )
 
 
@@ -228,7 +251,8 @@ def settings_from(cfg: DictConfig, base: SimConfig) -> UnitSettings:
 def draw_units(settings: UnitSettings, seed: int) -> pd.DataFrame:
     """One row per unit: its run seed, size and levers (Latin hypercube over the ranges)."""
     draw_seq, run_seq = np.random.SeedSequence(seed).spawn(2)
-    dims = len(settings.levers) + 1
+    drawn = settings.levers + settings.context
+    dims = len(drawn) + 1
     u = qmc.LatinHypercube(d=dims, seed=np.random.default_rng(draw_seq)).random(settings.units)
     c_lo, c_hi = settings.customers
     table = {
@@ -237,7 +261,7 @@ def draw_units(settings: UnitSettings, seed: int) -> pd.DataFrame:
         "employees": np.full(settings.units, settings.employees),
         "customers_start": np.rint(c_lo + u[:, 0] * (c_hi - c_lo)).astype(np.int64),
     }
-    for j, lever in enumerate(settings.levers, start=1):
+    for j, lever in enumerate(drawn, start=1):
         x = lever.lo + u[:, j] * (lever.hi - lever.lo)
         table[lever.key] = np.rint(x).astype(np.int64) if lever.integer else x
     return pd.DataFrame(table)
@@ -251,16 +275,36 @@ def unit_config(base: SimConfig, row: dict[str, Any]) -> SimConfig:
     config.org.customers = int(row["customers_start"])
     config.progress = False
     for key, value in row.items():
-        if key.startswith("policy."):
-            current = getattr(config.policy, key[7:])
-            setattr(config.policy, key[7:], type(current)(value))
+        section, _, name = key.partition(".")
+        if section in ("policy", "org") and name:
+            node = getattr(config, section)
+            setattr(node, name, type(getattr(node, name))(value))
     validate(config)
     return config
 
 
-def period_metrics(ts: pd.DataFrame, period_days: int) -> dict[str, float]:
+def survey_means(surveys: pd.DataFrame, first_day: int, last_day: int) -> dict[str, float]:
+    """What the period's pulse surveys reported (whole population rows, respondents' means):
+    work happiness, eNPS, CSAT and NPS, each NaN if no survey fell in [first_day, last_day]."""
+    s = surveys[(surveys.split == "all") & surveys.day.between(first_day, last_day)]
+    emp, cus = s[s.population == "employees"], s[s.population == "customers"]
+    return {
+        "work_happiness": emp.work_happiness_mean.mean() if len(emp) else np.nan,
+        "enps": emp.nps.mean() if len(emp) else np.nan,
+        "csat": cus.csat_mean.mean() if len(cus) else np.nan,
+        "nps": cus.nps.mean() if len(cus) else np.nan,
+    }
+
+
+def period_metrics(
+    ts: pd.DataFrame, period_days: int, surveys: pd.DataFrame | None = None
+) -> dict[str, float]:
     """The measures of the last two `period_days` blocks of a timeseries (suffix _p1, _p2)
-    and revenue growth of period 2 over period 1 (in percent). Rates are per year."""
+    and revenue growth of period 2 over period 1 (in percent). Rates are per year.
+
+    With `surveys` (the run's survey rows), attitudes are what a researcher could observe: the
+    pulse surveys of the period (sampled, with non-response and answer error; sim/survey.py);
+    the rest comes from the books and the operations data. Without, the model's daily state."""
     if len(ts) < 2 * period_days:
         raise ValueError(f"{len(ts)} days is fewer than two periods of {period_days}")
     out: dict[str, float] = {}
@@ -280,6 +324,8 @@ def period_metrics(ts: pd.DataFrame, period_days: int) -> dict[str, float]:
             "revenue": p["revenue"].sum() * per_year,
             "profit": p["profit"].sum() * per_year,
         }
+        if surveys is not None and len(surveys):
+            m.update(survey_means(surveys, int(p["day"].iloc[0]), int(p["day"].iloc[-1])))
         out.update({f"{k}{suffix}": float(v) for k, v in m.items()})
     out["revenue_growth_pct"] = 100.0 * (out["revenue_p2"] / out["revenue_p1"] - 1.0)
     return out
@@ -290,7 +336,7 @@ def run_unit(config: SimConfig, *, period_days: int) -> dict[str, float]:
     from sim.runner import run_model
 
     model = run_model(config, progress=False)
-    return period_metrics(model.timeseries(), period_days)
+    return period_metrics(model.timeseries(), period_days, pd.DataFrame(model.survey_rows))
 
 
 def simulate_units(
@@ -491,6 +537,8 @@ def chain_report(
         f"{base.days - settings.period_days}, period 2 = the last {settings.period_days} days. "
         f"Levers drawn from: "
         + ", ".join(f"{lv.key[7:]} {lv.lo:g}-{lv.hi:g}" for lv in settings.levers)
+        + ". Context drawn (not set by management): "
+        + (", ".join(f"{c.key[4:]} {c.lo:g}-{c.hi:g}" for c in settings.context) or "none")
         + ".",
         "",
         "## Measured chain",
@@ -498,7 +546,9 @@ def chain_report(
         sears_sentence(table),
         "",
         "Units: employee attitude = mean work happiness (0-10) x 10; customer impression = mean "
-        "customer satisfaction (0-10) x 10 (both on a 0-100 'percent of maximum possible' scale, "
+        "customer satisfaction (0-10) x 10, both as the period's pulse surveys report them "
+        "(sampled, with non-response and answer error: sim/survey.py), on a 0-100 'percent of "
+        "maximum possible' scale ("
         "Cohen et al. 1999; Sears' own index scale is not published, so this mapping is an "
         "assumption); revenue growth = revenue of period 2 / revenue of period 1 - 1, in %.",
         "",
@@ -552,8 +602,9 @@ def chain_report(
         "Caveats: the slopes in Sears' units depend on the 0-100 mapping above; the standardised "
         "r does not. Sears' units were some 800 stores of one retailer, observed over successive "
         "measurement periods with survey measures that carry sampling error (which flattens "
-        "slopes); here every employee and customer is measured without sampling error, the "
-        "levers are set at random (no confounding by store management), every unit starts from "
+        "slopes). Here the attitudes are survey samples too, units differ in context "
+        "(manager, labour market, customers' expectations) as well as in levers, but the levers "
+        "are still set at random (no confounding by store management), every unit starts from "
         "the same state, and a period is a year. A difference in slope is a difference in the "
         "model's behavioural parameters as much as in the world.",
         "",

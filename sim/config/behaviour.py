@@ -55,6 +55,23 @@ class WorkforceBehaviour:
     trait_sd: float = param(
         1.0, 0.0, 5.0, "points", A, "spread of individual work happiness around the target"
     )
+    resilience_sd: float = param(
+        0.1,
+        0.0,
+        1.0,
+        "stress (0..1)",
+        "assumption: how stressed the same job makes people differs from person to person",
+        "spread of each person's own offset of the stress target",
+    )
+    manager_sd: float = param(
+        0.5,
+        0.0,
+        5.0,
+        "points",
+        "assumption (managers differ, and their teams' engagement with them; Gallup's claim "
+        "that managers explain most of it is a vendor figure, not used)",
+        "spread of work happiness between teams from the team manager's skill",
+    )
     stress_gain: float = param(
         0.5, 0.0, 5.0, "stress per unit", A, "stress target per unit of job demands over resources"
     )
@@ -243,6 +260,51 @@ class EncounterBehaviour:
         "share",
         "Barger & Grandey 2006: busyness lowers displayed positivity",
         "positivity lost at full occupancy",
+    )
+    display_slope: float = param(
+        0.02,
+        0.0,
+        0.5,
+        "positivity per point",
+        "assumption, kept small: emotional contagion is the lesser path from employees to "
+        "customers; customer-perceived service quality carries the relationship (Brown & Lam "
+        "2008, meta-analysis: quality completely mediates job satisfaction -> CSAT)",
+        "displayed positivity gained per point of work happiness",
+    )
+    engagement_effort: float = param(
+        0.04,
+        0.0,
+        0.5,
+        "share per point",
+        "fitted: agent-level r(work happiness, customers' experience) = .30 (Judge, Thoresen, "
+        "Bono & Patton 2001: job satisfaction - performance, corrected r .30)",
+        "rise of the chance to resolve a need per point of work happiness above 7 (effort)",
+    )
+    ability_sd: float = param(
+        0.15,
+        0.0,
+        0.5,
+        "x chance to resolve",
+        "Schmidt & Hunter 1983: the sd of employee output is about 20% of mean output "
+        "(non-piecework jobs); 0.15 of it is set to stable ability, the rest comes from the "
+        "learning curve, effort and stress",
+        "spread of each person's own multiplier on the chance to resolve a need",
+    )
+    disposition_sd: float = param(
+        0.1,
+        0.0,
+        0.5,
+        "positivity (0..1)",
+        "assumption: a stable service disposition (personality) varies between people",
+        "spread of each person's own displayed positivity, whatever their work happiness",
+    )
+    display_noise_sd: float = param(
+        0.15,
+        0.0,
+        0.5,
+        "positivity (0..1)",
+        A,
+        "spread of displayed positivity from one encounter to the next",
     )
 
 

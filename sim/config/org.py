@@ -132,6 +132,49 @@ class OrgConfig:
         A,
         "cost of a people programme at full intensity (feedback, leadership, development)",
     )
+    # The unit's context: what differs between the units of one firm that management does not
+    # set (0 / 1 = the firm's usual; sim-units draws them per unit, configs/units.yaml).
+    manager_skill: float = param(
+        0.0,
+        -3.0,
+        3.0,
+        "points of work happiness",
+        A,
+        "the unit's management above (+) or below (-) the firm's usual",
+    )
+    labour_market_quit_factor: float = param(
+        1.0,
+        0.2,
+        5.0,
+        "x quit hazard",
+        A,
+        "local labour market: how easily staff find other work (x every quit hazard)",
+    )
+    market_expectation: float = param(
+        0.0,
+        -3.0,
+        3.0,
+        "points",
+        A,
+        "the local customers' expectations above (+) the firm's usual (customer mix, rivals)",
+    )
+    # How the organisation measures (sim/survey.py): the pulse survey is a sample, not a census.
+    survey_response_rate: float = param(
+        0.7,
+        0.05,
+        1.0,
+        "share of employees",
+        "assumption (engagement surveys commonly reach 60-80%)",
+        "share of employees who answer the pulse survey (at work happiness 7)",
+    )
+    customer_survey_rate: float = param(
+        0.05,
+        0.0001,
+        1.0,
+        "share of customers",
+        A,
+        "share of the customers who answer each pulse survey",
+    )
     # The people at the start, as distributions (a twin's roster summarised: sim-twin writes
     # them; never one person's row). Empty = the built-in assumption of sim/workforce.py.
     start_tenure_years: list[float] = field(

@@ -222,6 +222,18 @@ def _unit_levers() -> dict[str, dict[str, float]]:
     return {name: {"min": lo, "max": hi} for name, (lo, hi) in spans.items()}
 
 
+def _unit_context() -> dict[str, dict[str, float]]:
+    # Assumptions (docs/MODEL.md 3.x): a manager +-1 point of work happiness around the firm's
+    # usual, local labour markets with 40% less to 60% more quitting, customers whose expectations
+    # differ by +-0.5 points.
+    spans = {
+        "manager_skill": (-1.0, 1.0),
+        "labour_market_quit_factor": (0.6, 1.6),
+        "market_expectation": (-0.5, 0.5),
+    }
+    return {name: {"min": lo, "max": hi} for name, (lo, hi) in spans.items()}
+
+
 @dataclass
 class UnitsSettings:
     """sim-units: many small units under drawn management, the chain across them
@@ -246,6 +258,13 @@ class UnitsSettings:
     levers: dict[str, dict[str, float]] = field(
         default_factory=_unit_levers,
         metadata=_doc("policy levers drawn per unit (Latin hypercube): {min, max} each"),
+    )
+    context: dict[str, dict[str, float]] = field(
+        default_factory=_unit_context,
+        metadata=_doc(
+            "what differs between units that management does not set: org.* values drawn per "
+            "unit (Latin hypercube, with the levers): {min, max} each"
+        ),
     )
 
 

@@ -224,7 +224,7 @@ TS_COLUMNS = (
 
 def execute(spec: RunSpec, base: SimConfig) -> dict[str, Any]:
     """Simulate `spec` (on the composed scenario `base`) and return its daily KPIs, its
-    employee surveys and what each probe saw."""
+    surveys (whole-population rows of employees and customers) and what each probe saw."""
     from sim.model import ServiceModel
 
     config = configure(base, spec)
@@ -252,8 +252,8 @@ def execute(spec: RunSpec, base: SimConfig) -> dict[str, Any]:
         model.step()
     ts = model.timeseries()
     surveys = pd.DataFrame(model.survey_rows)
-    if not surveys.empty:
-        surveys = surveys[(surveys.population == "employees") & (surveys.split == "all")]
+    if not surveys.empty:  # the whole-population rows of employees and customers
+        surveys = surveys[surveys.split == "all"]
     out: dict[str, Any] = {
         "ts": ts[[c for c in TS_COLUMNS if c in ts]].copy(),
         "surveys": surveys.reset_index(drop=True),

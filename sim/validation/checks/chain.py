@@ -69,6 +69,10 @@ def sears_runs(size: Size) -> list[RunSpec]:
         )
         for k, v in exp["levers"].items()
     )
+    context = tuple(
+        Lever(f"org.{k}", float(v["min"]), float(v["max"]), False)
+        for k, v in exp["context"].items()
+    )
     c = exp["size"]["customers"]
     settings = UnitSettings(
         units=size.units,
@@ -78,11 +82,14 @@ def sears_runs(size: Size) -> list[RunSpec]:
         period_days=size.unit_period,
         workers=1,
         conf_level=0.95,
+        context=context,
     )
     design = draw_units(settings, 0)
     specs = []
     for row in design.to_dict("records"):
-        levers_set = tuple((k, float(v)) for k, v in row.items() if k.startswith("policy."))
+        levers_set = tuple(
+            (k, float(v)) for k, v in row.items() if k.startswith(("policy.", "org."))
+        )
         specs.append(
             RunSpec(
                 "baseline",
@@ -100,7 +107,13 @@ def units_table(size: Size, get: Get) -> pd.DataFrame:
     """One row per Sears unit: its period metrics (sim/analysis/chain.py)."""
     from sim.analysis.chain import period_metrics
 
-    return pd.DataFrame([period_metrics(get(s)["ts"], size.unit_period) for s in sears_runs(size)])
+    # Attitudes as the units' pulse surveys report them (what Sears could observe).
+    return pd.DataFrame(
+        [
+            period_metrics(get(s)["ts"], size.unit_period, get(s)["surveys"])
+            for s in sears_runs(size)
+        ]
+    )
 
 
 @CHAIN.check(
