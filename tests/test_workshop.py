@@ -23,6 +23,7 @@ from sim.workshop.room import (
     DEBOUNCE,
     REFERENCE,
     Room,
+    Team,
     WorkshopError,
     planned_cost,
     rank,
@@ -122,7 +123,20 @@ def test_wrong_codes_are_refused_and_names_are_checked():
     with pytest.raises(WorkshopError, match="name"):
         room.join(CODE, "   ")
     assert not room.key_ok(CODE) and room.key_ok(KEY)
-    assert room.join(CODE, "A") is room.join(CODE, " A ")  # a reload finds the same unit
+
+
+def test_a_taken_name_needs_the_teams_secret():
+    room = _room()
+    a = room.join(CODE, "A")
+    with pytest.raises(WorkshopError, match="taken"):
+        room.join(CODE, " A ")  # someone else typing the name
+    with pytest.raises(WorkshopError, match="taken"):
+        room.join(CODE, "A", "not-the-token")
+    assert room.join(CODE, " A ", a.token) is a  # a reload with the team's link
+    assert room.rejoin("A", a.token) is a
+    with pytest.raises(WorkshopError, match="Wrong room code"):
+        room.rejoin("A", "guess")
+    assert room.join(CODE, "B").token != a.token
 
 
 def test_teams_without_decisions_run_exactly_the_reference(played):
@@ -143,6 +157,53 @@ def test_one_round_advances_every_unit_the_same_days(played):
 def test_a_late_team_catches_up_without_decisions(played):
     room, teams = played
     pd.testing.assert_frame_equal(teams["D"].timeseries(), room.reference.timeseries())
+
+
+def test_a_team_gone_for_long_is_parked_and_comes_back_exactly():
+    """A team with no page open past the idle timeout gives its model back (to a file); the
+    debrief still has its numbers; when it returns it has its unit as it was, and catches up
+    the rounds it missed without decisions, like a late team."""
+    room = Room(_story(), room_code=CODE, facilitator_key=KEY, employees=EMPLOYEES, idle_timeout=5)
+    a, b = room.join(CODE, "A"), room.join(CODE, "B")
+    room.start()
+    room.set_lever(a, "training", 1.5)
+    room.predict(a, "nps", 3.0)
+    detach = room.attach(a)
+    room.advance()
+    assert room.park_idle(time.monotonic() + 60) == []  # A has a page open, B never had one
+    detach()
+    before = a.timeseries().copy()
+    shadow = Team("shadow", room.storyline, EMPLOYEES, like=a)  # A as it was when it left
+    away = time.monotonic()
+    assert room.park_idle(away + 1) == []  # not yet
+    assert room.park_idle(away + 6) == ["A"]
+    assert (
+        a.model is None
+        and a.parked.exists()
+        and [u.name for u in room.units()]
+        == [
+            REFERENCE,
+            "B",
+        ]
+    )
+    pd.testing.assert_frame_equal(a.timeseries(), before)  # what the debrief reads
+    assert [s.team for s in room.leaderboard()].count("A") == 1
+    assert len(debrief.prediction_table(a)) == len(room.storyline.predict)
+    room.advance()  # A is not played while away
+    assert a.day == 30 and b.day == 60
+    twin = room.join(CODE, "twin")  # a late team: the reference's copy at day 60
+    file = a.parked
+    assert room.join(CODE, "A", a.token) is a and a.parked is None and not file.exists()
+    assert a.day == 60
+    # The round it missed, played on its own state without decisions.
+    shadow.apply_events(room.played[-1].events)
+    shadow.step(room.played[-1].days)
+    pd.testing.assert_frame_equal(a.timeseries(), shadow.timeseries())
+    assert a.levers()["training"] == 1.5
+    assert twin.day == 60
+    pd.testing.assert_frame_equal(twin.timeseries(), room.reference.timeseries())
+    room.close()
+    assert not room._scratch.exists()
 
 
 def test_decisions_are_refused_outside_an_open_round_and_on_closed_levers():

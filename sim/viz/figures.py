@@ -5,6 +5,7 @@ can draw from their own threads. The baseline ghost is a grey dashed line or out
 from __future__ import annotations
 
 import html
+import io
 import math
 
 import numpy as np
@@ -46,6 +47,13 @@ def _figure() -> tuple[Figure, object]:
     # Constrained layout makes room for whatever the labels need (Dutch ones are longer).
     fig = Figure(figsize=SIZE, dpi=DPI, layout="constrained")
     return fig, fig.subplots()
+
+
+def png(fig: Figure) -> bytes:
+    """The figure as PNG bytes (what the pages and the debrief show)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
 
 
 def _scale(key: str, values: pd.Series) -> pd.Series:

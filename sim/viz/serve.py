@@ -97,12 +97,35 @@ def main(argv: list[str] | None = None) -> None:
     os.environ["SOLARA_KERNEL_CULL_TIMEOUT"] = args.session_timeout
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"Workshop dashboard: http://{host}:{args.port}  (Ctrl+C to stop)", flush=True)
-    run_solara("sim.app", args.host, args.port, prog="sim-viz", open_tab=args.open)
+    run_solara(
+        "sim.app",
+        args.host,
+        args.port,
+        prog="sim-viz",
+        session_timeout=args.session_timeout,
+        open_tab=args.open,
+    )
 
 
-def run_solara(module: str, host: str, port: int, *, prog: str, open_tab: bool = False) -> None:
-    """Serve the Solara `module` (production mode, no version check, quiet) until Ctrl+C."""
+def run_solara(
+    module: str,
+    host: str,
+    port: int,
+    *,
+    prog: str,
+    session_timeout: str = SESSION_TIMEOUT,
+    open_tab: bool = False,
+) -> None:
+    """Serve the Solara `module` (production mode, no version check, no telemetry, quiet)
+    until Ctrl+C; a closed tab's session ends after `session_timeout`."""
+    import solara.server.settings as settings
     from solara.__main__ import run
+
+    # Set here, not only through SOLARA_* variables: Solara reads those when its settings are
+    # first imported, and sim-workshop's page module imports Solara before main() runs, so the
+    # variables came too late there (sessions were kept 24 h and telemetry was on).
+    settings.kernel.cull_timeout = session_timeout
+    settings.telemetry.mixpanel_enable = False
 
     run.main(
         args=[

@@ -121,18 +121,26 @@ class Session:
         seed: int = 0,
         org: str = DEFAULT_ORG,
         employees: int = WORKSHOP_EMPLOYEES,
+        model: ServiceModel | None = None,
     ) -> None:
+        """`model`: run this model (a copy of a running unit, built with the same preset,
+        seed, organisation and size) instead of building one at day 0."""
         self.org, self.employees = org, int(employees)
         self.lock = threading.RLock()
-        self.reset(preset, levers, seed=seed)
+        self.reset(preset, levers, seed=seed, model=model)
 
     # ---- building -------------------------------------------------------------------
     def reset(
-        self, preset: str | None = None, levers: dict[str, float] | None = None, *, seed=None
+        self,
+        preset: str | None = None,
+        levers: dict[str, float] | None = None,
+        *,
+        seed=None,
+        model: ServiceModel | None = None,
     ) -> None:
         """Start again at day 0 with `preset`, `levers` on top of it and `seed`. None keeps the
         current value; without a preset or levers, the sliders' current values are kept (Reset
-        rebuilds the model from the controls, as in Mesa)."""
+        rebuilds the model from the controls, as in Mesa). `model`: see `__init__`."""
         with self.lock:
             if preset is None and levers is None and hasattr(self, "model"):
                 levers = self.levers()
@@ -141,7 +149,7 @@ class Session:
             config = workshop_config(
                 self.preset, levers, seed=self.seed, org=self.org, employees=self.employees
             )
-            self.model = ServiceModel(config)
+            self.model = model if model is not None else ServiceModel(config)
             self.baseline = baseline_track(config, self.org)
             self.changes: list[LeverChange] = []
             self.step_seconds: list[float] = []

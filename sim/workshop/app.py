@@ -16,7 +16,7 @@ import solara
 
 from sim.viz.levers import WORKSHOP_EMPLOYEES
 from sim.workshop.pages import FacilitatorPage, TeamPage
-from sim.workshop.room import Room
+from sim.workshop.room import IDLE_TIMEOUT, Room
 from sim.workshop.storyline import DEFAULT, load
 
 ENV = {
@@ -26,6 +26,7 @@ ENV = {
     "employees": "SIM_WS_EMPLOYEES",
     "export_dir": "SIM_WS_EXPORT_DIR",
     "workers": "SIM_WS_WORKERS",
+    "team_timeout": "SIM_WS_TEAM_TIMEOUT",
 }
 _ROOM: Room | None = None
 _LOCK = threading.Lock()
@@ -44,6 +45,7 @@ def room() -> Room:
                 employees=int(env.get(ENV["employees"], WORKSHOP_EMPLOYEES)),
                 export_dir=Path(env.get(ENV["export_dir"], "workshop-exports")),
                 workers=int(env.get(ENV["workers"], "0")),
+                idle_timeout=float(env.get(ENV["team_timeout"], IDLE_TIMEOUT)),
             )
         return _ROOM
 

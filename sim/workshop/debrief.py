@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import math
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.viz.data import plot_frame
-from sim.viz.figures import COLOURS, FONT, GHOST, SIZE, line_figure
+from sim.viz.figures import COLOURS, FONT, GHOST, SIZE, line_figure, png
 from sim.viz.i18n import t
 from sim.workshop.room import REFERENCE, Room, Team, display_scale
 
@@ -130,12 +129,6 @@ def comparison_figure(room: Room, key: str, lang: str = "en") -> Figure:
     ax.tick_params(labelsize=9)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     return fig
-
-
-def png(fig: Figure) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
 
 
 def _img(fig: Figure) -> str:

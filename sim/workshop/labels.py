@@ -12,6 +12,10 @@ WORKSHOP_LABELS: dict[str, dict[str, str]] = {
     # refusals (WorkshopError)
     "ws.err.code": {"en": "Wrong room code.", "nl": "Verkeerde kamercode."},
     "ws.err.key": {"en": "Wrong facilitator key.", "nl": "Verkeerde begeleiderssleutel."},
+    "ws.err.taken": {
+        "en": "This team name is taken. Pick another, or open your team's own link.",
+        "nl": "Deze teamnaam is bezet. Kies een andere, of open de eigen link van je team.",
+    },
     "ws.err.name": {
         "en": "Give your team a name of 1 to {n} characters.",
         "nl": "Geef uw team een naam van 1 tot {n} tekens.",
@@ -135,6 +139,11 @@ WORKSHOP_LABELS: dict[str, dict[str, str]] = {
     "ws.rank": {"en": "#", "nl": "#"},
     "ws.team": {"en": "Team", "nl": "Team"},
     "ws.reference": {"en": "(no decisions)", "nl": "(geen beslissingen)"},
+    "ws.left": {"en": "(left)", "nl": "(vertrokken)"},
+    "ws.team_link": {
+        "en": "Your team's link (keep it to come back to this team):",
+        "nl": "De link van je team (bewaar hem om bij dit team terug te komen):",
+    },
     "ws.last_days": {
         "en": "KPIs over the last {n} days; score 0-100 = weighted place between the room's "
         "worst and best",

@@ -14,15 +14,17 @@ import threading
 import traceback
 from collections.abc import Callable
 from types import SimpleNamespace
+from urllib.parse import parse_qs, urlencode
 
 import solara
 
 from sim.viz.components import KpiStrip, Plot
-from sim.viz.data import WINDOW, format_kpi, kpi_cards, plot_frame
-from sim.viz.figures import FLOOR_CSS, line_figure
+from sim.viz.data import WINDOW, format_kpi, kpi_cards
+from sim.viz.figures import FLOOR_CSS
 from sim.viz.i18n import LANGUAGES, t
 from sim.viz.levers import lever_specs, policy_range
 from sim.workshop import debrief
+from sim.workshop.play import TEAM_PANELS
 from sim.workshop.room import (
     MAX_WEIGHT,
     SCORECARD,
@@ -34,7 +36,6 @@ from sim.workshop.room import (
 )
 from sim.workshop.storyline import EVENTS, ROUND_LENGTHS, WORKSHOP_LEVERS
 
-TEAM_PANELS = ("scores", "profit")  # two panels: a team page redraws in a fraction of a second
 STEPS = {"pay_level": 0.02}
 
 CSS = """
@@ -127,12 +128,32 @@ def Status(room: Room, lang: str, version: object = 0) -> None:
 
 
 # ---- the team's page ------------------------------------------------------------------------
+def team_link(team: Team) -> str:
+    """The query of a team's own page: its name and secret (a reload or another browser of the
+    team opens the team with it; the name alone is refused once taken)."""
+    return "?" + urlencode({"team": team.name, "token": team.token})
+
+
 @solara.component
 def JoinForm(room: Room, team: solara.Reactive, lang: str) -> None:
     """Props stay the same while the room changes, so typing is never reset by a redraw."""
     code, name = solara.use_reactive(""), solara.use_reactive("")
     refusal = solara.use_reactive(None)
     act = _acting(refusal)
+    router = solara.use_router()
+
+    def from_link() -> None:
+        # The team's own link (team_link) opens the team without the form.
+        query = parse_qs(router.search or "")
+        if "team" in query and "token" in query:
+            act(lambda: team.set(room.rejoin(query["team"][0], query["token"][0])))
+
+    def join() -> None:
+        joined = room.join(code.value, name.value)
+        team.set(joined)
+        router.push("/" + team_link(joined))
+
+    solara.use_effect(from_link, [])
     with solara.Card(t("ws.join", lang), classes=["join-card"], style="max-width: 480px"):
         solara.InputText(
             t("ws.room_code", lang),
@@ -147,7 +168,7 @@ def JoinForm(room: Room, team: solara.Reactive, lang: str) -> None:
         solara.Button(
             t("ws.enter", lang),
             color="primary",
-            on_click=lambda: act(lambda: team.set(room.join(code.value, name.value))),
+            on_click=lambda: act(join),
             classes=["btn-join"],
         )
         Refusal(refusal, lang)
@@ -243,6 +264,8 @@ def TeamView(room: Room, team: Team, lang: str, version: int) -> None:
     tick = solara.use_reactive(0)
     act = _acting(refusal, tick)
     version = (version, tick.value)  # the room's changes and this team's own
+    # Presence: the room parks the unit of a team that has had no page open for a while.
+    solara.use_effect(lambda: room.attach(team), [team.name])
     with team.lock:
         ts = team.timeseries()
         day = team.day
@@ -273,20 +296,18 @@ def TeamView(room: Room, team: Team, lang: str, version: int) -> None:
             solara.HTML(
                 tag="div", unsafe_innerHTML=prediction_html(team, lang), classes=["predictions"]
             )
-            TeamPlots(team, ts, ref, lang, day)
+            TeamPlots(room, team, lang, day)
 
 
 @solara.component
-def TeamPlots(team: Team, ts, ref, lang: str, day: int) -> None:
-    """The team's two panels, drawn in a thread after the page shows the new round: a dozen
-    pages redraw at once after a click, and the numbers should not wait for the pictures."""
-    decisions = list(team.decisions)
-
-    def draw() -> list[bytes]:
-        live, ghost = plot_frame(ts), plot_frame(ref)
-        return [debrief.png(line_figure(p, live, ghost, decisions, lang)) for p in TEAM_PANELS]
-
-    images = solara.use_thread(draw, dependencies=[day, len(decisions), lang])
+def TeamPlots(room: Room, team: Team, lang: str, day: int) -> None:
+    """The team's two panels, after the page shows the new round: drawn by the room's workers
+    (room.panels), once per day. This thread only waits, so the server's own threads stay
+    free for the pages (docs/DASHBOARD.md, workshop load). A decision does not redraw them:
+    its dotted line would sit past the last day shown."""
+    images = solara.use_thread(
+        lambda: room.panels(team, lang), dependencies=[day, lang], intrusive_cancel=False
+    )
     for panel, image in zip(TEAM_PANELS, images.value or [], strict=False):
         with solara.Div(classes=["panel", f"panel-{panel}"]):
             solara.Image(image, width="100%")
@@ -338,6 +359,8 @@ def leaderboard_html(room: Room, lang: str) -> str:
     rows = []
     for s in room.leaderboard():
         name = t("ws.reference", lang) if s.reference else s.team
+        if not s.reference and room.teams[s.team].parked is not None:
+            name += " " + t("ws.left", lang)
         cells = [str(s.rank), html.escape(name), f"{s.score:.0f}"]
         cells += [format_kpi(k, s.values[k]) for k in SCORECARD]
         cls = " class='ws-reference'" if s.reference else ""

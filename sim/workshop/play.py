@@ -10,8 +10,12 @@ only swaps the prepared copies in. A unit whose decisions (or the round's events
 changed after its copy was made is played again; at the click, whatever is not ready is
 played then, on all workers at once.
 
-`events_on` is the one definition of what an event does to a unit (the worker and the room's
-own catch-up for a late team both use it).
+The same workers draw the team pages' two panels after each round (`team_panels`): a dozen
+matplotlib figures drawn in the server's own threads held its interpreter lock for seconds, and
+the websocket traffic of every page (which passes through the server's event loop) waited
+behind them. Workers run at a lower priority (`WORKER_NICE`): the pages come first.
+
+`events_on` is the one definition of what an event does to a unit.
 """
 
 from __future__ import annotations
@@ -27,16 +31,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from sim.analysis.parallel import die_with_parent
 from sim.model import ServiceModel
+from sim.viz.data import plot_frame
+from sim.viz.figures import line_figure, png
 from sim.viz.levers import policy_range
+from sim.viz.session import LeverChange
 
 # Sizes of the events (assumptions of the workshop, not of the model; docs/WORKSHOP.md).
 DEMAND_SURGE = 1.25  # needs per customer x this for the round of the surge
 BUDGET_CUT = 0.85  # the yearly budget x this
 WAGE_RISE = 1.08  # the market wage x this: the same pay is worth less (pay_level / this)
 COMPETITOR_POINTS = 0.5  # customers expect this much more (0-10 scale) from now on
+TEAM_PANELS = ("scores", "profit")  # a team page's two line panels (sim/viz/figures.py)
+# Niceness of the workers: rounds ahead of the click and pictures give way to the page server
+# on a small machine (a round played at the click still runs at once when the server is idle).
+WORKER_NICE = 5
 
 
 def events_on(
@@ -90,11 +102,21 @@ def _play_blob(blob: bytes, events: tuple[str, ...], days: int, shift: float, da
     return pickle.dumps(played, protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def team_panels(
+    ts: pd.DataFrame, ref: pd.DataFrame, decisions: list[LeverChange], lang: str
+) -> list[bytes]:
+    """A team page's panels as PNG: the team's lines, the reference unit as the ghost."""
+    live, ghost = plot_frame(ts), plot_frame(ref)
+    return [png(line_figure(p, live, ghost, decisions, lang)) for p in TEAM_PANELS]
+
+
 def _worker_init(parent: int) -> None:
     """Worker start-up: leave Ctrl+C to the server (a terminal sends it to the whole group),
-    die with the server whatever stops it (sim/analysis/parallel.py), import the model now."""
+    die with the server whatever stops it (sim/analysis/parallel.py), give way to the server,
+    import the model now."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent(parent)
+    os.nice(WORKER_NICE)
     np.zeros(1)
 
 
@@ -169,6 +191,16 @@ class Player:
             job.future.result()  # raises the worker's error
             raise RuntimeError(f"the round of {name} was cancelled")
         return job.played
+
+    def draw(
+        self, ts: pd.DataFrame, ref: pd.DataFrame, decisions: list[LeverChange], lang: str
+    ) -> Future:
+        """`team_panels` in a worker (in this thread when there are none); a future of it."""
+        if self.pool is not None:
+            return self.pool.submit(team_panels, ts, ref, decisions, lang)
+        done: Future = Future()
+        done.set_result(team_panels(ts, ref, decisions, lang))
+        return done
 
     def forget(self, name: str) -> None:
         with self.lock:

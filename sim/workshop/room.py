@@ -15,11 +15,16 @@ market wage rise, a competitor raising expectations) act from the first day of t
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import math
+import shutil
+import tempfile
 import threading
 import time
 import traceback
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -27,16 +32,18 @@ import numpy as np
 import pandas as pd
 
 import sim.workshop.labels  # noqa: F401  (registers the ws.* labels)
-from sim.finance import day_money
 from sim.kpis import REGISTRY
 from sim.outputs import summarise
 from sim.viz.data import MIN_RATE_DAYS, WINDOW
 from sim.viz.levers import WORKSHOP_EMPLOYEES, lever_specs
-from sim.viz.session import LeverChange, Session
-from sim.workshop.play import BUDGET_CUT, Played, Player, events_on
+from sim.workshop.play import BUDGET_CUT, Player
 from sim.workshop.storyline import EVENTS, ROUND_LENGTHS, WORKSHOP_LEVERS, Storyline
+from sim.workshop.team import Team, planned_cost
+
+__all__ = ["Room", "Team", "WorkshopError", "planned_cost", "rank"]
 
 DEBOUNCE = 1.0  # s without a change in the room before units' rounds are prepared (play.py)
+IDLE_TIMEOUT = 600.0  # s a team may have no page open before its unit is parked (team.py)
 SCORECARD = ("profit", "nps", "enps", "employee_turnover_annual")
 DEFAULT_WEIGHTS = {"profit": 1.0, "nps": 1.0, "enps": 1.0, "employee_turnover_annual": 1.0}
 MAX_WEIGHT = 10.0
@@ -71,84 +78,6 @@ class Standing:
     score: float  # 0..100: weighted mean of each KPI's place between the room's worst and best
     values: dict[str, float]
     reference: bool = False
-
-
-class Team(Session):
-    """One team's unit: the dashboard's session with pay as a lever, its predictions and the
-    outcomes they are compared with (by round)."""
-
-    LEVER_NAMES = WORKSHOP_LEVERS
-
-    def __init__(self, name: str, storyline: Storyline, employees: int) -> None:
-        self.name = name
-        self.predictions: dict[int, dict[str, float]] = {}
-        self.outcomes: dict[int, dict[str, float]] = {}
-        # Every decision, from day 0 on (the session's `changes` start only after day 0, when a
-        # lever becomes an intervention): the debrief marks these.
-        self.decisions: list[LeverChange] = []
-        self.expectation_shift = 0.0  # competitor events so far (points)
-        self.shifted_day = 0  # customers who joined after this day have not had the shift yet
-        super().__init__(
-            storyline.preset, seed=storyline.seed, org=storyline.org, employees=employees
-        )
-
-    def decide(self, name: str, value: float) -> None:
-        """Move a lever and log it; several moves of one lever on one day are one decision."""
-        with self.lock:
-            old = self.levers()[name]
-            self.set_lever(name, value)
-            last = self.decisions[-1] if self.decisions else None
-            if last is not None and (last.day, last.name) == (self.day, name):
-                old = self.decisions.pop().old
-            if float(value) != old:
-                self.decisions.append(LeverChange(self.day, name, old, float(value)))
-
-    def step(self, days: int = 1) -> None:
-        """Advance `days` days. Unlike the dashboard, no ghost: the room's reference unit is the
-        comparison (it has had the same events)."""
-        with self.lock:
-            for _ in range(int(days)):
-                t0 = time.perf_counter()
-                self.model.step()
-                self.step_seconds.append(time.perf_counter() - t0)
-
-    def apply_events(self, events: tuple[str, ...]) -> None:
-        """The events of a round, on this unit, before its first day."""
-        self.expectation_shift, self.shifted_day = events_on(
-            self.model, events, self.expectation_shift, self.shifted_day
-        )
-
-    def take(self, played: Played) -> None:
-        """Take over a round played on a copy of this unit's model."""
-        with self.lock:
-            self.model = played.model
-            self.expectation_shift, self.shifted_day = played.shift, played.shifted_day
-            self.step_seconds += played.step_seconds
-
-
-def planned_cost(team: Team, policy=None) -> float:
-    """The yearly cost a team's levers commit it to, as a plan: wages of the seats the levers
-    budget, people programmes, recovery at the budget per incident, and hiring and training at
-    the recent rates of incidents and hires (the last quarter; before that, the reference's
-    first quarter without decisions). `policy` defaults to the unit's own."""
-    m = team.model
-    pol = policy if policy is not None else m.policy
-    ts = team.timeseries()
-    recent = ts.tail(WINDOW) if len(ts) >= MIN_RATE_DAYS else team.baseline.timeseries(WINDOW)
-    seats = int(m.journey.seat_budgets(m.org.employees, pol.staffing_level, 1.0).sum())
-    money = day_money(
-        m.org,
-        pol,
-        revenue_year=0.0,
-        headcount=seats,
-        overtime_hours=0.0,
-        hires=float(recent["hires"].mean()),
-        paid_acquisitions=0,
-        recovery_spend=pol.recovery_budget * float(recent["failures"].mean()),
-    )
-    return 365.0 * (
-        money.wages + money.programmes + money.recruiting + money.training + money.recovery
-    )
 
 
 def kpis(ts: pd.DataFrame, window: int = WINDOW) -> dict[str, float]:
@@ -202,9 +131,11 @@ class Room:
         employees: int = WORKSHOP_EMPLOYEES,
         export_dir: Path | None = None,
         workers: int = 0,
+        idle_timeout: float = IDLE_TIMEOUT,
     ) -> None:
-        """`workers`: processes that play rounds ahead of the click (play.py); 0 plays every
-        round in this process when the facilitator advances (tests, a laptop on its own)."""
+        """`workers`: processes that play rounds ahead of the click and draw the team pages'
+        panels (play.py); 0 does both in this process (tests, a laptop on its own).
+        `idle_timeout`: seconds a team may have no page open before its unit is parked."""
         self.storyline = storyline
         # The session's own folder: the only place a page can make the server write.
         stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -233,16 +164,31 @@ class Room:
         self._open_round(1)
         self.player = Player(workers)
         self._closed = threading.Event()
+        # Presence: pages open per team, and since when a team has had none (`park_idle`).
+        self.idle_timeout = float(idle_timeout)
+        self._pages: dict[str, int] = {}
+        self._away_since: dict[str, float] = {}
+        self._scratch: Path | None = None  # parked units' files (a temporary folder)
+        self._panels: dict[tuple[str, str], tuple[int, Future]] = {}
+        self._panels_lock = threading.Lock()
         if workers > 0:
             threading.Thread(
                 target=self._prepare_loop, name="workshop-prepare", daemon=True
             ).start()
+        threading.Thread(target=self._park_loop, name="workshop-park", daemon=True).start()
 
     def close(self) -> None:
-        """Stop preparing rounds and the worker processes (the server's end)."""
+        """Stop preparing rounds and the worker processes, remove parked units' files (the
+        server's end)."""
         self._closed.set()
         self._touch()
         self.player.close()
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+
+    def units(self) -> list[Team]:
+        """The units that play the rounds: the reference and every team present (not parked)."""
+        return [self.reference, *(t for t in self.teams.values() if t.parked is None)]
 
     def _round_key(self, unit: Team) -> tuple:
         """What a unit's coming round depends on: when a prepared copy was made for another
@@ -267,7 +213,7 @@ class Room:
             with self.lock:
                 if self.state not in ("lobby", "open", "paused"):
                     continue
-                units = [self.reference, *self.teams.values()]
+                units = self.units()
                 jobs = [
                     (u, self._round_key(u), tuple(self.pending), self.round_days) for u in units
                 ]
@@ -308,26 +254,128 @@ class Room:
     def key_ok(self, key: str) -> bool:
         return hmac.compare_digest(str(key).strip().encode(), self._key.encode())
 
-    def join(self, code: str, name: str) -> Team:
-        """The team `name` (new, or the same unit again after a reload). A team joining late
-        catches up: its unit plays the rounds so far without decisions, with their events."""
+    def join(self, code: str, name: str, token: str | None = None) -> Team:
+        """The team `name`: new, or the same unit again (a reload, or back after a break) for
+        a browser that shows the team's secret `token` (`Team.token`, given at the first join);
+        without it a taken name is refused. A team joining late starts as a copy of the
+        reference unit (the rounds so far, their events, no decisions); a parked team takes its
+        unit back and catches up the rounds it missed the same way."""
         if not self.code_ok(code):
             raise WorkshopError("code")
         name = " ".join(str(name).split())
         if not name or len(name) > MAX_NAME or name == REFERENCE:
             raise WorkshopError("name", n=MAX_NAME)
-        with self.lock:
-            if name in self.teams:
-                return self.teams[name]
+        with self._between_rounds():
+            team = self.teams.get(name)
+            if team is not None:
+                if not team.token_ok(token):
+                    raise WorkshopError("taken")
+                self._unpark(team)
+                return team
             if len(self.teams) >= MAX_TEAMS:
                 raise WorkshopError("full", n=MAX_TEAMS)
-            team = Team(name, self.storyline, self.employees)
-            for rnd in self.played:
-                team.apply_events(rnd.events)
-                team.step(rnd.days)
-            self.teams[name] = team
+            team = self.teams[name] = Team(
+                name, self.storyline, self.employees, like=self.reference
+            )
         self._touch()
         return team
+
+    def rejoin(self, name: str, token: str) -> Team:
+        """A team's page again from its link (name and secret; the code was shown at the first
+        join). Refused like a wrong code when they do not match."""
+        team = self.teams.get(" ".join(str(name).split()))
+        if team is None or not team.token_ok(token):
+            raise WorkshopError("code")
+        return self.join(self._code, team.name, token)
+
+    @contextlib.contextmanager
+    def _between_rounds(self) -> Iterator[None]:
+        """The room's lock, taken while no round is being played (a unit joining or coming back
+        mid-round would miss the round or be swapped under it)."""
+        while True:
+            with self.changed:
+                self.changed.wait_for(lambda: self.state != "advancing", timeout=600.0)
+            self.lock.acquire()
+            if self.state != "advancing":
+                break
+            self.lock.release()
+        try:
+            yield
+        finally:
+            self.lock.release()
+
+    # ---- presence: pages open per team; units of teams gone for long are parked ----------
+    def attach(self, team: Team) -> Callable[[], None]:
+        """A page of `team` is open; call what this returns when it closes."""
+        with self.lock:
+            self._pages[team.name] = self._pages.get(team.name, 0) + 1
+            self._away_since.pop(team.name, None)
+
+        def detach() -> None:
+            with self.lock:
+                self._pages[team.name] -= 1
+                if not self._pages[team.name]:
+                    self._away_since[team.name] = time.monotonic()
+
+        return detach
+
+    def park_idle(self, now: float | None = None) -> list[str]:
+        """Park the units of teams that have had no page open for `idle_timeout` s (between
+        rounds); return their names. Their model goes to a file, their prepared round and
+        pictures are dropped; the debrief keeps their timeseries, decisions and predictions."""
+        now = time.monotonic() if now is None else now
+        parked = []
+        with self.lock:
+            if self.state == "advancing":
+                return parked
+            for name, since in list(self._away_since.items()):
+                team = self.teams.get(name)
+                if team is None or team.parked is not None or now - since < self.idle_timeout:
+                    continue
+                if self._scratch is None:
+                    self._scratch = Path(tempfile.mkdtemp(prefix="sim-workshop-"))
+                team.park(self._scratch)
+                self.player.forget(name)
+                with self._panels_lock:
+                    for key in [k for k in self._panels if k[0] == name]:
+                        del self._panels[key]
+                parked.append(name)
+        if parked:
+            self._touch()
+        return parked
+
+    def _park_loop(self) -> None:
+        while not self._closed.wait(min(30.0, max(1.0, self.idle_timeout / 4))):
+            for name in self.park_idle():
+                # The server's log (the trainer's terminal): why a team shows as left.
+                print(
+                    f"team {name!r}: no page open for {self.idle_timeout:g} s, parked", flush=True
+                )
+
+    def _unpark(self, team: Team) -> None:
+        """Bring a parked team's unit back and play the rounds it missed (no decisions)."""
+        if team.parked is None:
+            return
+        team.unpark()
+        for rnd in self.played:
+            if rnd.start >= team.day:
+                team.apply_events(rnd.events)
+                team.step(rnd.days)
+
+    # ---- the team page's pictures ----------------------------------------------------------
+    def panels(self, team: Team, lang: str) -> list[bytes]:
+        """The team page's two panels (PNG) for its day: drawn once per day and language, in a
+        worker process when there are workers. Blocks until drawn: call it from a thread."""
+        with team.lock:
+            key = team.day
+            ts, decisions = team.timeseries(), list(team.decisions)
+        with self._panels_lock:
+            cached = self._panels.get((team.name, lang))
+            if cached is None or cached[0] != key:
+                ref = self.reference.timeseries().head(len(ts))
+                cached = (key, self.player.draw(ts, ref, decisions, lang))
+                self._panels[(team.name, lang)] = cached
+        return cached[1].result()
 
     # ---- the team's decisions -------------------------------------------------------------
     @property
@@ -451,7 +499,7 @@ class Room:
             if self.state not in ("open", "paused"):
                 raise WorkshopError("not_running")
             rnd = RoundRecord(self.round + 1, self.day, self.round_days, tuple(self.pending))
-            units = [(u, self._round_key(u)) for u in [self.reference, *self.teams.values()]]
+            units = [(u, self._round_key(u)) for u in self.units()]
             self.state, resume = "advancing", self.state
             self.error = None
         self._touch()
@@ -502,7 +550,7 @@ class Room:
     def leaderboard(self) -> list[Standing]:
         """Every team and the reference, ranked by the scorecard with the room's weights."""
         with self.lock:
-            units = {REFERENCE: self.reference, **self.teams}
+            units = {REFERENCE: self.reference, **self.teams}  # parked teams as they left
             weights = dict(self.weights)
         rows = {}
         for name, unit in units.items():

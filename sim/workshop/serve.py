@@ -20,6 +20,7 @@ from sim.cli import group_options
 from sim.config import ConfigError
 from sim.viz.levers import WORKSHOP_EMPLOYEES
 from sim.viz.serve import (
+    TIMEOUT,
     check_session_timeout,
     is_loopback,
     port_free,
@@ -36,6 +37,11 @@ def _secret() -> str:
     """Six characters from an alphabet without look-alikes (0/O, 1/l): easy to read aloud."""
     alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
     return "".join(secrets.choice(alphabet) for _ in range(6))
+
+
+def seconds(duration: str) -> float:
+    """A checked duration ('30s', '10m', '2h') in seconds."""
+    return float(duration[:-1]) * {"s": 1, "m": 60, "h": 3600}[duration[-1]]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -69,6 +75,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "in the server's own process)",
     )
     session_timeout_option(p)
+    p.add_argument(
+        "--team-timeout",
+        default="10m",
+        help="give back a team's memory when none of its pages has been open this long (10m; "
+        "e.g. 30s, 1h): its unit waits in a file and returns when the team does",
+    )
     args = p.parse_args(argv)
     if not 1 <= args.employees <= 1_000:
         p.error(f"--employees={args.employees} is not allowed: a number in [1, 1000]")
@@ -77,6 +89,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if not 0 <= args.workers <= 64:
         p.error(f"--workers={args.workers} is not allowed: a number in [0, 64]")
     check_session_timeout(p, args.session_timeout)
+    if not TIMEOUT.match(args.team_timeout):
+        p.error(f"--team-timeout={args.team_timeout} is not allowed: like 30s, 10m or 2h")
     for opt in ("room_code", "facilitator_key"):
         value = getattr(args, opt)
         if value is not None and not re.fullmatch(r"\S{4,64}", value):
@@ -99,6 +113,7 @@ def main(argv: list[str] | None = None) -> None:
             ENV["facilitator_key"]: key,
             ENV["employees"]: str(args.employees),
             ENV["workers"]: str(args.workers),
+            ENV["team_timeout"]: str(seconds(args.team_timeout)),
             ENV["export_dir"]: str(Path(args.export_dir).resolve()),
             # Solara: drop closed sessions soon; no telemetry or version check (rooms are often
             # offline and the page must not call out).
@@ -132,7 +147,13 @@ def main(argv: list[str] | None = None) -> None:
         "  (Ctrl+C to stop)",
         flush=True,
     )
-    run_solara("sim.workshop.app", args.host, args.port, prog="sim-workshop")
+    run_solara(
+        "sim.workshop.app",
+        args.host,
+        args.port,
+        prog="sim-workshop",
+        session_timeout=args.session_timeout,
+    )
 
 
 if __name__ == "__main__":
