@@ -142,10 +142,10 @@ def erlang_a(
 
 def _share(value: float) -> float:
     """Sums of probabilities can overshoot 1 by rounding; shares stay on their scale."""
-    # np.clip's rule, without its call overhead: NaN stays, -0.0 becomes 0.0.
+    # np.clip's rule, without its call overhead: NaN and -0.0 stay as they are.
     if value != value:
         return float(value)
-    return 1.0 if value > 1.0 else (float(value) if value > 0.0 else 0.0)
+    return 1.0 if value > 1.0 else (float(value) if value >= 0.0 else 0.0)
 
 
 def _fields(q: QueueStats) -> tuple[float, ...]:
