@@ -7,6 +7,11 @@ to the per-agent reference (`benchmarks/reference.py`) at S and M, measured in t
 throughput scaling from S to L; a sweep of small runs on 1 and 2 local worker processes; and the
 share of run time spent on data collection and on writing the outputs at M. Results go to
 `results.md` and `results.json` in `--out` (default `benchmarks/results/`).
+
+`--against REF` (or `--base-tree DIR`) times another version too, taking turns with this one
+within every repetition so that both meet the same load, and adds a before/after table: CPU
+seconds and runs per CPU-minute per size (U is the unit that studies run by the thousand),
+customer-days per CPU-second and the reference ratio.
 """
 
 from __future__ import annotations
@@ -19,11 +24,13 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from benchmarks import identity
 from benchmarks.harness import SIZES, sweep_task, warm
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,15 +44,17 @@ TARGET_SWEEP_SPEEDUP = 1.7
 TARGET_COLLECTION_SHARE = 0.10
 
 
-def child(job: dict[str, Any]) -> dict[str, Any]:
-    """Run one job in a fresh interpreter and return its JSON line."""
+def child(job: dict[str, Any], tree: Path = ROOT) -> dict[str, Any]:
+    """Run one job in a fresh interpreter on the simulator in `tree` and return its JSON line."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH"), str(ROOT)) if p)
+    # The tree first, and as the working folder: `-m` puts the working folder on sys.path.
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(tree), env.get("PYTHONPATH")) if p)
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks.harness", json.dumps(job)],
         capture_output=True,
         text=True,
         env=env,
+        cwd=tree,
         check=False,
     )
     if proc.returncode != 0:
@@ -91,68 +100,101 @@ def load() -> float:
     return os.getloadavg()[0]
 
 
-def bench_sizes(sizes: list[str], reps: int, log) -> dict[str, Any]:
-    out = {}
+def bench_sizes(
+    sizes: list[str], reps: int, log, trees: dict[str, Path] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Each size on each tree ({"after": ROOT} unless another version is compared), the trees
+    taking turns within every repetition so that both meet the same load."""
+    trees = trees or {"after": ROOT}
+    runs = _size_runs(sizes, reps, log, trees)
+    return {
+        label: {name: _size_result(name, reps, runs[name][label]) for name in sizes}
+        for label in trees
+    }
+
+
+def _size_runs(sizes: list[str], reps: int, log, trees: dict[str, Path]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for name in sizes:
         spec = SIZES[name]
-        runs = []
+        out[name] = {label: [] for label in trees}
         for rep in range(reps):
             # The default model: the call centre's five-stage journey with its back office.
             job = {"model": "simulator", **spec, "seed": rep, "journey": "call_centre"}
             if name == "M":
                 job.update(collection=True, outputs=True)
-            runs.append(child(job))
-            log(f"  {name} rep {rep + 1}/{reps}: {runs[-1]['wall_s']:.2f} s")
-        wall = [r["wall_s"] for r in runs]
-        cdays = spec["customers"] * spec["days"]
-        res = {
-            **spec,
-            "reps": reps,
-            "runs": runs,
-            "wall_s": stats_of(wall),
-            "init_s": stats_of([r["init_s"] for r in runs]),
-            "step_s": stats_of([r["step_s"] for r in runs]),
-            "customer_days_per_s": stats_of([cdays / w for w in wall]),
-            "cpu_s": stats_of([r["cpu_s"] for r in runs]),
-            "peak_rss_mib": stats_of([r["peak_rss_mib"] for r in runs]),
-            "base_rss_mib": stats_of([r["base_rss_mib"] for r in runs]),
-        }
-        if name == "M":
-            res["collection_s"] = stats_of([r["collection_s"] for r in runs])
-            res["outputs_s"] = stats_of([r["outputs_s"] for r in runs])
-            share = statistics.median
-            res["collection_share"] = share(r["collection_s"] / r["wall_s"] for r in runs)
-            res["outputs_share"] = share(r["outputs_s"] / r["wall_s"] for r in runs)
-            if all("outputs_no_figure_s" in r for r in runs):
-                res["outputs_no_figure_share"] = share(
-                    r["outputs_no_figure_s"] / r["wall_s"] for r in runs
-                )
-        out[name] = res
+            for label, tree in trees.items():
+                out[name][label].append(run := child(job, tree))
+                log(f"  {name} {label} rep {rep + 1}/{reps}: {run['cpu_s']:.2f} CPU s")
     return out
 
 
-def bench_reference(sizes: list[str], ref_days: dict[str, int], reps: int, log) -> dict[str, Any]:
+def _size_result(name: str, reps: int, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One size's figures from its repetitions."""
+    spec = SIZES[name]
+    wall = [r["wall_s"] for r in runs]
+    cdays = spec["customers"] * spec["days"]
+    res = {
+        **spec,
+        "reps": reps,
+        "runs": runs,
+        "wall_s": stats_of(wall),
+        "init_s": stats_of([r["init_s"] for r in runs]),
+        "step_s": stats_of([r["step_s"] for r in runs]),
+        "customer_days_per_s": stats_of([cdays / w for w in wall]),
+        "cpu_s": stats_of([r["cpu_s"] for r in runs]),
+        "peak_rss_mib": stats_of([r["peak_rss_mib"] for r in runs]),
+        "base_rss_mib": stats_of([r["base_rss_mib"] for r in runs]),
+    }
+    if name == "M":
+        res["collection_s"] = stats_of([r["collection_s"] for r in runs])
+        res["outputs_s"] = stats_of([r["outputs_s"] for r in runs])
+        share = statistics.median
+        res["collection_share"] = share(r["collection_s"] / r["wall_s"] for r in runs)
+        res["outputs_share"] = share(r["outputs_s"] / r["wall_s"] for r in runs)
+        if all("outputs_no_figure_s" in r for r in runs):
+            res["outputs_no_figure_share"] = share(
+                r["outputs_no_figure_s"] / r["wall_s"] for r in runs
+            )
+    return res
+
+
+def bench_reference(
+    sizes: list[str],
+    ref_days: dict[str, int],
+    reps: int,
+    log,
+    trees: dict[str, Path] | None = None,
+) -> dict[str, dict[str, Any]]:
     """Simulator and reference side by side, per customer-day of stepping (build excluded), both
-    on the single-stage day the reference restates."""
-    out = {}
+    on the single-stage day the reference restates. With several trees, each tree's simulator
+    is set against the same reference run (this tree's `benchmarks/reference.py`)."""
+    trees = trees or {"after": ROOT}
+    out: dict[str, dict[str, Any]] = {label: {} for label in trees}
     for name in sizes:
         spec = SIZES[name]
         days = min(ref_days[name], spec["days"])
-        sim_rate, ref_rate = [], []
+        sim_rate: dict[str, list[float]] = {label: [] for label in trees}
+        ref_rate: list[float] = []
         for rep in range(reps):
-            for model, rates in (("simulator", sim_rate), ("reference", ref_rate)):
-                job = {"model": model, **spec, "days": days, "seed": rep}
-                r = child(job)
+            jobs = [
+                ("reference", ROOT, ref_rate),
+                *((lb, t, sim_rate[lb]) for lb, t in trees.items()),
+            ]
+            for label, tree, rates in jobs:
+                model = "reference" if label == "reference" else "simulator"
+                r = child({"model": model, **spec, "days": days, "seed": rep}, tree)
                 rates.append(spec["customers"] * days / r["step_s"])
-                log(f"  {name} {model} rep {rep + 1}/{reps}: {r['step_s']:.2f} s for {days} days")
-        ratio = [s / r for s, r in zip(sim_rate, ref_rate, strict=True)]
-        out[name] = {
-            "days": days,
-            "scaled": days < spec["days"],
-            "simulator_customer_days_per_s": stats_of(sim_rate),
-            "reference_customer_days_per_s": stats_of(ref_rate),
-            "ratio": stats_of(ratio),
-        }
+                log(f"  {name} {label} rep {rep + 1}/{reps}: {r['step_s']:.2f} s for {days} days")
+        for label in trees:
+            ratio = [s / r for s, r in zip(sim_rate[label], ref_rate, strict=True)]
+            out[label][name] = {
+                "days": days,
+                "scaled": days < spec["days"],
+                "simulator_customer_days_per_s": stats_of(sim_rate[label]),
+                "reference_customer_days_per_s": stats_of(ref_rate),
+                "ratio": stats_of(ratio),
+            }
     return out
 
 
@@ -305,6 +347,8 @@ def markdown(res: dict[str, Any]) -> str:
                 f" Without the figure (`write_outputs(..., figure=False)`, as a sweep would): "
                 f"{m['outputs_no_figure_share']:.1%}."
             )
+    if res.get("before"):
+        lines += before_after(res)
     rows = targets(res)
     if rows:
         lines += ["", "## Targets", "", "| target | measured | goal | met |", "|---|---:|---|---|"]
@@ -316,6 +360,37 @@ def markdown(res: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def before_after(res: dict[str, Any]) -> list[str]:
+    """The same measurements of another version, taken in turns with this one in the same run."""
+    b = res["before"]
+    lines = [
+        "",
+        f"## Before ({b['version']}) and after ({res['machine']['commit']}), in turns in one run",
+        "",
+        "| size | CPU s before | CPU s after | runs per CPU-minute before | after "
+        "| customer-days per CPU-s before | after | speed-up (CPU) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, after in res["sizes"].items():
+        cpu_b, cpu_a = b["sizes"][name]["cpu_s"]["median"], after["cpu_s"]["median"]
+        cdays = after["customers"] * after["days"]
+        lines.append(
+            f"| {name} | {cpu_b:.2f} | {cpu_a:.2f} | {60 / cpu_b:.1f} | {60 / cpu_a:.1f} "
+            f"| {cdays / cpu_b:,.0f} | {cdays / cpu_a:,.0f} | {cpu_b / cpu_a:.2f}x |"
+        )
+    if b.get("reference"):
+        lines += ["", "| size | reference ratio before | after |", "|---|---:|---:|"]
+        for name, r in b["reference"].items():
+            after = res["reference"][name]["ratio"]["median"]
+            lines.append(f"| {name} | {r['ratio']['median']:.1f} | {after:.1f} |")
+    lines.append(
+        "\nCPU s = build + every day of one run (median over repetitions, imports excluded); "
+        "the two versions take turns within each repetition, so both meet the same load. Both "
+        "reference ratios divide by the same per-agent reference runs (this version's)."
+    )
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
     p.add_argument("--sizes", default=None, help="comma-separated sizes out of U,S,M,L (all)")
@@ -325,6 +400,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-reference", action="store_true", help="skip the reference comparison")
     p.add_argument("--no-sweep", action="store_true", help="skip the 1 vs 2 worker sweep")
     p.add_argument("--ref-days-m", type=int, default=None, help="days of the reference at M")
+    other = p.add_mutually_exclusive_group()
+    other.add_argument("--against", help="also time this git ref, side by side (before/after)")
+    other.add_argument("--base-tree", type=Path, help="also time the checkout in this folder")
     a = p.parse_args(argv)
     sizes = (a.sizes or ("U,S,M" if a.quick else "U,S,M,L")).upper().split(",")
     bad = [s for s in sizes if s not in SIZES]
@@ -345,10 +423,20 @@ def main(argv: list[str] | None = None) -> int:
         "load_before": load(),
     }
     log(f"sizes {','.join(sizes)}, {reps} rep(s)")
-    res["sizes"] = bench_sizes(sizes, reps, log)
-    if not a.no_reference:
+    with tempfile.TemporaryDirectory(prefix="bench-before-") as tmp:
+        trees = {"after": ROOT}
+        if a.against or a.base_tree:
+            before = a.base_tree or identity.unpack(a.against, Path(tmp))
+            trees = {"before": before.resolve(), "after": ROOT}
+            res["before"] = {"version": a.against or str(a.base_tree)}
+        by_tree = bench_sizes(sizes, reps, log, trees)
+        res["sizes"] = by_tree["after"]
         ref_sizes = [s for s in sizes if s in ("S", "M")]
-        res["reference"] = bench_reference(ref_sizes, ref_days, reps, log)
+        ref = {} if a.no_reference else bench_reference(ref_sizes, ref_days, reps, log, trees)
+        if ref:
+            res["reference"] = ref["after"]
+        if "before" in res:
+            res["before"].update(sizes=by_tree["before"], reference=ref.get("before", {}))
     if not a.no_sweep:
         res["sweep"] = bench_sweep(2 if a.quick else 4, 120 if a.quick else 365, log)
     res["load_after"] = load()

@@ -26,7 +26,7 @@ from sim.calls import Calls
 from sim.demand import Contacts
 from sim.encounter import Encounters
 from sim.finance import DayMoney
-from sim.journey import Journey, RoleState, role_means
+from sim.journey import Journey, RoleState
 from sim.loyalty import CustomerDay
 from sim.population import CustomerTable, EmployeeTable
 from sim.recovery import RecoveryDay
@@ -85,7 +85,17 @@ class Observer:
 
 
 def _mean(values: np.ndarray, mask: np.ndarray) -> float:
-    return float(values[mask].mean()) if mask.any() else np.nan
+    return _avg(values[mask])
+
+
+def _avg(values: np.ndarray) -> float:
+    """`values.mean()` (nan when empty), bit for bit, without its Python-level overhead: for
+    float64 numpy's mean is exactly the same `add.reduce` divided by the count."""
+    if values.size == 0:
+        return np.nan
+    if values.dtype != np.float64:
+        return float(values.mean())
+    return float(np.add.reduce(values) / values.size)
 
 
 def daily_row(
@@ -100,13 +110,16 @@ def daily_row(
     front, back = d.recovery.failures, d.back_office.failures
     n_contacts = d.contacts.count
     first = calls.answered.attempts == 0
-    n_first = int(first.sum())
+    n_first = int(np.count_nonzero(first))
+    n_resolved_first = int(np.count_nonzero(out.resolved & first))
     act, cust = staff.active, customers.active
+    heads = int(np.count_nonzero(act))
+    satisfaction = customers.satisfaction[cust]
     drv = d.workforce.drivers
     row: dict[str, float] = {
         "day": d.day,
         "contacts": n_contacts,
-        "repeat_contacts": int(d.contacts.repeat.sum()),
+        "repeat_contacts": int(np.count_nonzero(d.contacts.repeat)),
         "abandoned": calls.abandoned.count,
         "answered": calls.answered.count,
         "retries_after_abandon": calls.retries_after_abandon,
@@ -120,12 +133,10 @@ def daily_row(
         "on_duty": calls.on_duty,
         "overtime_hours": calls.overtime_hours,
         "first_contacts": n_first,
-        "resolved_first": int((out.resolved & first).sum()),
-        "first_contact_resolution": (
-            float((out.resolved & first).sum() / n_first) if n_first else np.nan
-        ),
-        "resolved": int(out.resolved.sum()),
-        "encounter_quality": float(out.experience.mean()) if calls.answered.count else np.nan,
+        "resolved_first": n_resolved_first,
+        "first_contact_resolution": n_resolved_first / n_first if n_first else np.nan,
+        "resolved": int(np.count_nonzero(out.resolved)),
+        "encounter_quality": _avg(out.experience) if calls.answered.count else np.nan,
         "failures": front.rows.size + back.rows.size,
         "complaints": front.n_heard + back.n_heard,
         "silent_failures": front.n_silent + back.n_silent,
@@ -146,18 +157,16 @@ def daily_row(
         "can": _mean(drv.can, act),
         "feel": _mean(drv.feel, act),
         **d.money.as_dict(),
-        "headcount": int(act.sum()),
-        "vacancies": max(seats - int(act.sum()), 0),
-        "in_training": int((act & (staff.training_left > 0)).sum()),
-        "customers": int(cust.sum()),
+        "headcount": heads,
+        "vacancies": max(seats - heads, 0),
+        "in_training": int(np.count_nonzero(act & (staff.training_left > 0))),
+        "customers": int(np.count_nonzero(cust)),
         "work_happiness_mean": _mean(staff.engagement, act),
         "stress_mean": _mean(staff.stress, act),
         "skill_mean": _mean(staff.skill, act),
         "enps": survey.nps(survey.employee_answers(staff)[act]),
-        "nps": survey.nps(
-            survey.answers(customers.satisfaction[cust], customers.recommend_bias[cust])
-        ),
-        "csat_mean": _mean(customers.satisfaction, cust),
+        "nps": survey.nps(survey.answers(satisfaction, customers.recommend_bias[cust])),
+        "csat_mean": _avg(satisfaction),
     }
     return row
 
@@ -174,15 +183,19 @@ def journey_log(d: Day, *, journey: Journey, staff: EmployeeTable) -> dict[str, 
     drv = d.workforce.drivers
     agents, stage = d.calls.agents, d.calls.answered.stage
     values = np.stack([drv.want, drv.know, drv.can, drv.feel])  # (4, seats)
-    per_role = np.stack([role_means(v, staff.role, at_work, n_roles) for v in values])  # (4, R)
+    # The four drivers in one bincount each for heads and sums (driver i's bins offset by i x
+    # the bins of one): bincount adds each bin's weights in input order, as four calls would.
+    role_at_work = staff.role[at_work]
+    heads = np.bincount(role_at_work, minlength=n_roles)
+    with np.errstate(invalid="ignore", divide="ignore"):  # nan for a role nobody is in
+        per_role = _bincount4(role_at_work, values[:, at_work], n_roles) / heads  # (4, R)
     cell = staff.role[agents] * n_stages + stage
     n_cell = np.bincount(cell, minlength=n_roles * n_stages).astype(float)
-    sums = np.stack(
-        [np.bincount(cell, weights=v[agents], minlength=n_roles * n_stages) for v in values]
-    ).reshape(4, n_roles, n_stages)
+    sums = _bincount4(cell, values[:, agents], n_roles * n_stages).reshape(4, n_roles, n_stages)
     n_cell = n_cell.reshape(n_roles, n_stages)
     back = ((~journey.front)[:, None] & journey.reaches) & np.isfinite(per_role[0])[:, None]
-    sums = np.where(back, np.nan_to_num(per_role)[:, :, None], sums)
+    role_drivers = np.nan_to_num(per_role)
+    sums = np.where(back, role_drivers[:, :, None], sums)
     n_cell = np.where(back, 1.0, n_cell)
     feel = _mean(drv.feel, at_work)
     sums[3] = np.where(n_cell > 0, feel * n_cell, 0.0)
@@ -196,12 +209,20 @@ def journey_log(d: Day, *, journey: Journey, staff: EmployeeTable) -> dict[str, 
         "delivered_wrong": bo.delivered_wrong,
         "driver_sum": sums,
         "driver_n": n_cell,
-        "role_drivers": np.nan_to_num(per_role),
-        "role_headcount": np.bincount(staff.role[at_work], minlength=n_roles).astype(float),
+        "role_drivers": role_drivers,
+        "role_headcount": heads.astype(float),
         "role_happiness": np.bincount(
-            staff.role[at_work], weights=staff.engagement[at_work], minlength=n_roles
+            role_at_work, weights=staff.engagement[at_work], minlength=n_roles
         ),
         "role_quality": d.roles.quality,
         "role_load": d.roles.load,
         "role_internal_service": d.roles.internal_service,
     }
+
+
+def _bincount4(bins: np.ndarray, weights: np.ndarray, n_bins: int) -> np.ndarray:
+    """(4, n_bins): `np.bincount(bins, weights=w, minlength=n_bins)` for each row w of the
+    (4, n) `weights`, in one call."""
+    offset = (np.arange(4) * n_bins)[:, None]
+    total = np.bincount((bins + offset).ravel(), weights=weights.ravel(), minlength=4 * n_bins)
+    return total.reshape(4, n_bins)

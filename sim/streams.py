@@ -48,6 +48,8 @@ PURPOSES = (
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 JUMP = 0x9E3779B97F4A7C15F39CC0605CEDC835  # (golden ratio - 1) x 2**128, odd
 _UNIT = 1.0 / float(1 << 53)
+_S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
+_M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 
 
 def _splitmix_int(x: int) -> int:
@@ -59,14 +61,16 @@ def _splitmix_int(x: int) -> int:
     return x ^ (x >> 31)
 
 
-def _splitmix(x: np.ndarray) -> np.ndarray:
+def _splitmix(x: np.ndarray, scratch: np.ndarray | None = None) -> np.ndarray:
     """The splitmix64 finaliser (Steele, Lea & Flood 2014) on uint64 `x`, in place: a bijective
-    mix of 64-bit keys whose outputs pass BigCrush as a counter-based generator."""
-    x ^= x >> np.uint64(30)
-    x *= np.uint64(0xBF58476D1CE4E5B9)
-    x ^= x >> np.uint64(27)
-    x *= np.uint64(0x94D049BB133111EB)
-    x ^= x >> np.uint64(31)
+    mix of 64-bit keys whose outputs pass BigCrush as a counter-based generator. `scratch`, an
+    array like `x`, saves allocating the shifted copies."""
+    tmp = np.empty_like(x) if scratch is None else scratch
+    x ^= np.right_shift(x, _S30, out=tmp)
+    x *= _M1
+    x ^= np.right_shift(x, _S27, out=tmp)
+    x *= _M2
+    x ^= np.right_shift(x, _S31, out=tmp)
     return x
 
 
@@ -136,17 +140,15 @@ class Streams:
         bases = [
             _splitmix_int(key ^ _splitmix_int(day << 8 | d)) for d in range(draw, draw + draws)
         ]
-        bits = np.asarray(keys).astype(np.uint64)
-        bits *= _MIX
+        # The cast to uint64 wraps as `astype` does; the top 53 bits make the float exactly.
+        bits = np.multiply(keys, _MIX, dtype=np.uint64, casting="unsafe")
         if draws == 1:
             bits += np.uint64(bases[0])
         else:
             bits = bits[None, :] + np.array(bases, np.uint64)[:, None]
-        _splitmix(bits)
+        _splitmix(bits, np.empty_like(bits))
         bits >>= np.uint64(11)
-        out = bits.astype(np.float64)
-        out *= _UNIT
-        return out
+        return np.multiply(bits, _UNIT)
 
 
 def normal_from_uniform(u: np.ndarray) -> np.ndarray:
