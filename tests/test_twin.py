@@ -18,8 +18,11 @@ Bad input: one line naming file, row, column, value and what is allowed; exit 2;
 from __future__ import annotations
 
 import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -42,12 +45,6 @@ def twin(outdir: Path, *args: str, timeout: float = 600):
     return run_cli("sim-twin", *args, f"hydra.run.dir={outdir}", cwd=ROOT, timeout=timeout)
 
 
-def copy_data(tmp_path: Path) -> Path:
-    folder = tmp_path / "data"
-    shutil.copytree(DATA, folder)
-    return folder
-
-
 def edit_csv(folder: Path, name: str, edit) -> None:
     path = folder / f"{name}.csv"
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -55,12 +52,116 @@ def edit_csv(folder: Path, name: str, edit) -> None:
     frame.to_csv(path, index=False)
 
 
-# ---- the main path: recovery of the hidden figures ---------------------------------------------
-@pytest.mark.slow
-def test_twin_of_the_synthetic_example_recovers_the_hidden_figures(tmp_path):
-    out = tmp_path / "out"
-    done = twin(out, f"data={DATA}", "name=example_test", *FAST)
+# ---- every sim-twin run of this file, started together -------------------------------------------
+# The runs are independent processes: the twin's build (the slow one, one core) and the refusals
+# (a few CPU-seconds of start-up each) run side by side on a small pool instead of one after
+# another; each test then waits for its own run and asserts on it.
+NAME = "example_test"
+STALE = "# sim-twin: an earlier twin of the same name (install may overwrite it)\n"
+MINE = "# my own hand-written preset\nemployees: 12\n"
+
+
+def set_cell(name: str, column: str, row: int, value: str):
+    """An edit of one cell of one file of the data folder."""
+
+    def edit(folder: Path) -> None:
+        def change(f: pd.DataFrame) -> None:
+            f.loc[row, column] = value
+
+        edit_csv(folder, name, change)
+
+    return edit
+
+
+def drop_column(name: str, column: str):
+    return lambda folder: edit_csv(folder, name, lambda f: f.drop(columns=[column], inplace=True))
+
+
+def add_column(name: str, column: str, values):
+    return lambda folder: edit_csv(folder, name, lambda f: f.insert(1, column, values(len(f))))
+
+
+def remove(name: str):
+    return lambda folder: (folder / name).unlink()
+
+
+def empty_roster(folder: Path) -> None:
+    (folder / "employees.csv").write_text("employee_id,team,role,birth_year,hire_date,leave_date\n")
+
+
+# Refusal case -> the edit that makes the folder bad.
+BAD = {
+    "leave_before_hire": set_cell("employees", "leave_date", 4, "1999-01-01"),
+    "bad_date": set_cell("employees", "hire_date", 2, "2024-13-01"),
+    "bad_score": set_cell("engagement", "work_happiness", 9, "11"),
+    "unknown_role": set_cell("employees", "role", 0, "wizard"),
+    "missing_file": remove("engagement.csv"),
+    "missing_column": drop_column("engagement", "enps"),
+    "empty_roster": empty_roster,
+    "email": add_column("employees", "email", lambda n: [f"p{i}@firm.example" for i in range(n)]),
+    "phone": add_column("employees", "contact", lambda n: ["+31 20 555 0199"] * n),
+}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Start every run of the file: the example's twin at the small budget, installed into a
+    temporary copy of the config folder (never the repository's configs/) that already holds an
+    earlier twin's org preset of the same name (the case install may overwrite); install over a
+    hand-written preset and into a folder that is not a config folder; each bad folder."""
+    root = tmp_path_factory.mktemp("twin")
+    configs = root / "configs"
+    for group in ("org", "journey"):
+        shutil.copytree(ROOT / "configs" / group, configs / group)
+    (configs / "org" / f"{NAME}.yaml").write_text(STALE)
+    mine = root / "mine_configs"
+    for group in ("org", "journey"):
+        (mine / group).mkdir(parents=True)
+    (mine / "org" / "mine.yaml").write_text(MINE)
+    jobs: dict[str, tuple[Path, list[str]]] = {
+        "build": (
+            root / "out",
+            [f"data={DATA}", f"name={NAME}", *FAST, "install=true", f"install_dir={configs}"],
+        ),
+        "install_mine": (
+            root / "mine_out",
+            [f"data={DATA}", "name=mine", "install=true", f"install_dir={mine}"],
+        ),
+        "install_nowhere": (
+            root / "nowhere_out",
+            [f"data={DATA}", "name=mine", "install=true", f"install_dir={root}/no"],
+        ),
+    }
+    for case, edit in BAD.items():
+        folder = root / case / "data"
+        shutil.copytree(DATA, folder)
+        edit(folder)
+        jobs[case] = (root / case / "out", [f"data={folder}", "name=bad"])
+    with ThreadPoolExecutor(max_workers=3) as pool:  # the build first: it takes longest
+        futures = {k: pool.submit(twin, out, *args) for k, (out, args) in jobs.items()}
+        yield {
+            "configs": configs,
+            "mine": mine,
+            "out": {k: out for k, (out, _) in jobs.items()},
+            "done": futures,
+        }
+
+
+def result(runs, case: str) -> tuple[subprocess.CompletedProcess, Path]:
+    return runs["done"][case].result(), runs["out"][case]
+
+
+@pytest.fixture(scope="module")
+def built(runs):
+    done, out = result(runs, "build")
     assert done.returncode == 0, done.stderr[-2000:]
+    return out, runs["configs"]
+
+
+# ---- the main path: one twin built once, read by several tests ---------------------------------
+@pytest.mark.slow
+def test_twin_of_the_synthetic_example_recovers_the_hidden_figures(built):
+    out, _ = built
     hidden = yaml.safe_load((EXAMPLE / "hidden.yaml").read_text())
     assert hidden["synthetic"] is True
     ens = pd.read_parquet(out / "ensemble.parquet")
@@ -70,15 +171,19 @@ def test_twin_of_the_synthetic_example_recovers_the_hidden_figures(tmp_path):
         truth = hidden["figures"][figure]["mean"]
         tol = SDS * hidden["figures"][figure]["sd"]
         assert abs(twin_value - truth) <= tol, (figure, twin_value, truth, tol)
-    # The presets run the twin from the run directory alone (Hydra's --config-dir).
-    org = yaml.safe_load((out / "configs" / "org" / "example_test.yaml").read_text())
-    assert org["org"]["name"] == "example_test"
-    assert (out / "configs" / "journey" / "example_test.yaml").is_file()
+
+
+@pytest.mark.slow
+def test_the_presets_run_the_twin_from_the_run_directory_alone(built, tmp_path):
+    out, _ = built
+    org = yaml.safe_load((out / "configs" / "org" / f"{NAME}.yaml").read_text())
+    assert org["org"]["name"] == NAME
+    assert (out / "configs" / "journey" / f"{NAME}.yaml").is_file()
     ran = run_cli(
         "sim-run",
         "--config-dir",
         str(out / "configs"),
-        "org=example_test",
+        f"org={NAME}",
         "days=5",
         f"hydra.run.dir={tmp_path / 'run'}",
         cwd=ROOT,
@@ -86,8 +191,13 @@ def test_twin_of_the_synthetic_example_recovers_the_hidden_figures(tmp_path):
     )
     assert ran.returncode == 0, ran.stderr[-2000:]
     assert (tmp_path / "run" / "summary.json").is_file()
-    # No output carries an id of the roster (E0001, ...).
+
+
+@pytest.mark.slow
+def test_no_output_carries_an_id_of_the_roster(built):
+    out, _ = built
     ids = set(pd.read_csv(DATA / "employees.csv")["employee_id"])
+    assert len(ids) > 20
     for path in out.rglob("*"):
         if path.is_file() and path.suffix in (".md", ".csv", ".yaml", ".json", ".log"):
             text = path.read_text()
@@ -97,10 +207,49 @@ def test_twin_of_the_synthetic_example_recovers_the_hidden_figures(tmp_path):
         assert heading in text
 
 
+@pytest.mark.slow
+def test_the_twin_starts_from_the_rosters_mix_written_without_anyones_own_value(built):
+    """The org preset carries the roster's tenure and age-at-hire quantiles; the ends are not
+    the youngest or oldest hire's own age (they are 2.5% / 97.5%), every value is on 0.1 year."""
+    from sim.twin import survival
+
+    out, _ = built
+    preset = yaml.safe_load((out / "configs" / "org" / f"{NAME}.yaml").read_text())
+    org = preset["org"]
+    emp = pd.read_csv(DATA / "employees.csv", parse_dates=["hire_date", "leave_date"])
+    ages = survival.hire_ages(emp)
+    assert len(org["hire_age_years"]) == 11 and len(org["start_tenure_years"]) == 11
+    assert min(ages) < org["hire_age_years"][0] <= org["hire_age_years"][-1] < max(ages)
+    assert org["hire_age_years"] == sorted(org["hire_age_years"])
+    assert all(round(v, 1) == v for v in org["hire_age_years"] + org["start_tenure_years"])
+    text = (out / "twin.md").read_text()
+    assert "### The starting workforce" in text and "| tenure over 10 years |" in text
+    # The survey answers with ids gave a Cox fit, and the preset carries the slope it moved.
+    assert "### Quitting and work happiness" in text
+    assert preset["behaviour"]["quit_engagement_slope"] != 0.45  # the preset's own value
+
+
+@pytest.mark.slow
+def test_install_copies_the_presets_into_the_given_config_folder_only(built):
+    out, configs = built
+    for group in ("org", "journey"):
+        installed = configs / group / f"{NAME}.yaml"
+        assert installed.read_text() == (out / "configs" / group / f"{NAME}.yaml").read_text()
+        assert not (ROOT / "configs" / group / f"{NAME}.yaml").exists()
+    assert STALE not in (configs / "org" / f"{NAME}.yaml").read_text()  # the old twin's, replaced
+
+
+def test_install_refuses_to_overwrite_a_preset_sim_twin_did_not_write(runs):
+    line = refused(runs, "install_mine", "twin.name", "not a twin's")
+    assert "mine.yaml" in line
+    assert (runs["mine"] / "org" / "mine.yaml").read_text() == MINE
+    assert not (runs["mine"] / "journey" / "mine.yaml").exists()
+    refused(runs, "install_nowhere", "twin.install_dir", "org/ and journey/")
+
+
 # ---- bad input ----------------------------------------------------------------------------------
-def refused(tmp_path: Path, folder: Path, *needles: str) -> str:
-    out = tmp_path / "out"
-    done = twin(out, f"data={folder}", "name=bad", timeout=300)
+def refused(runs, case: str, *needles: str) -> str:
+    done, out = result(runs, case)
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 2, done.stderr[-2000:]
     assert len(lines) == 1, lines
@@ -110,67 +259,35 @@ def refused(tmp_path: Path, folder: Path, *needles: str) -> str:
     return lines[0]
 
 
-def test_a_leave_date_before_its_hire_date_is_refused_naming_row_and_column(tmp_path):
-    folder = copy_data(tmp_path)
-
-    def edit(f):
-        f.loc[4, "leave_date"] = "1999-01-01"
-
-    edit_csv(folder, "employees", edit)
-    refused(tmp_path, folder, "employees.csv row 5 column leave_date", "'1999-01-01'", "hire_date")
-
-
-def test_a_date_that_does_not_parse_and_a_score_off_its_scale_are_refused(tmp_path):
-    folder = copy_data(tmp_path)
-    edit_csv(
-        folder,
-        "employees",
-        lambda f: f.__setitem__("hire_date", f["hire_date"].where(f.index != 2, "2024-13-01")),
+def test_a_leave_date_before_its_hire_date_is_refused_naming_row_and_column(runs):
+    refused(
+        runs,
+        "leave_before_hire",
+        "employees.csv row 5 column leave_date",
+        "'1999-01-01'",
+        "hire_date",
     )
-    refused(tmp_path, folder, "employees.csv row 3 column hire_date", "'2024-13-01'", "YYYY-MM-DD")
-    folder = copy_data(tmp_path / "b")
-    edit_csv(
-        folder,
-        "engagement",
-        lambda f: f.__setitem__("work_happiness", f["work_happiness"].where(f.index != 9, "11")),
-    )
-    refused(tmp_path / "b", folder, "engagement.csv row 10 column work_happiness", "11", "0-10")
 
 
-def test_a_role_the_journey_does_not_know_is_refused_with_the_roles_allowed(tmp_path):
-    folder = copy_data(tmp_path)
-    edit_csv(
-        folder,
-        "employees",
-        lambda f: f.__setitem__("role", f["role"].where(f.index != 0, "wizard")),
-    )
-    refused(tmp_path, folder, "employees.csv row 1 column role", "'wizard'", "service_agents")
+def test_a_date_that_does_not_parse_and_a_score_off_its_scale_are_refused(runs):
+    refused(runs, "bad_date", "employees.csv row 3 column hire_date", "'2024-13-01'", "YYYY-MM-DD")
+    refused(runs, "bad_score", "engagement.csv row 10 column work_happiness", "11", "0-10")
 
 
-def test_missing_file_or_column_and_an_empty_roster_are_refused(tmp_path):
-    folder = copy_data(tmp_path)
-    (folder / "engagement.csv").unlink()
-    refused(tmp_path, folder, "engagement.csv", "missing")
-    folder = copy_data(tmp_path / "b")
-    edit_csv(folder, "engagement", lambda f: f.drop(columns=["enps"], inplace=True))
-    refused(tmp_path / "b", folder, "engagement.csv column enps", "missing")
-    folder = copy_data(tmp_path / "c")
-    (folder / "employees.csv").write_text("employee_id,team,role,birth_year,hire_date,leave_date\n")
-    refused(tmp_path / "c", folder, "employees.csv", "at least one data row")
+def test_a_role_the_journey_does_not_know_is_refused_with_the_roles_allowed(runs):
+    refused(runs, "unknown_role", "employees.csv row 1 column role", "'wizard'", "service_agents")
 
 
-def test_columns_with_names_emails_or_phone_numbers_are_refused_without_showing_them(tmp_path):
-    folder = copy_data(tmp_path)
-    edit_csv(
-        folder,
-        "employees",
-        lambda f: f.insert(1, "email", [f"p{i}@firm.example" for i in range(len(f))]),
-    )
-    line = refused(tmp_path, folder, "employees.csv column email", "remove the column")
+def test_missing_file_or_column_and_an_empty_roster_are_refused(runs):
+    refused(runs, "missing_file", "engagement.csv", "missing")
+    refused(runs, "missing_column", "engagement.csv column enps", "missing")
+    refused(runs, "empty_roster", "employees.csv", "at least one data row")
+
+
+def test_columns_with_names_emails_or_phone_numbers_are_refused_without_showing_them(runs):
+    line = refused(runs, "email", "employees.csv column email", "remove the column")
     assert "@" not in line
-    folder = copy_data(tmp_path / "b")
-    edit_csv(folder, "employees", lambda f: f.insert(1, "contact", ["+31 20 555 0199"] * len(f)))
-    line = refused(tmp_path / "b", folder, "employees.csv column contact", "phone numbers")
+    line = refused(runs, "phone", "employees.csv column contact", "phone numbers")
     assert "555" not in line
 
 
@@ -188,3 +305,65 @@ def test_ids_are_pseudonymised_in_memory():
     assert ids.dtype.kind == "i" and ids.is_unique
     raw = pd.read_csv(DATA / "employees.csv")["employee_id"]
     assert not set(map(str, ids)) & set(raw)
+
+
+# ---- the roster's own summaries -----------------------------------------------------------------
+def test_roster_quantiles_show_no_ones_extreme_and_need_twenty_people():
+    from sim.twin import survival
+
+    rng = np.random.default_rng(3)
+    x = np.r_[rng.uniform(20, 35, 39), 61.0]  # one late hire at 61
+    q = survival.private_quantiles(x, 14.0, 80.0)
+    assert len(q) == 11 and q == sorted(q)
+    assert q[-1] < 61.0 and q[0] > x.min()  # neither end is one person's own value
+    assert survival.private_quantiles(x[:19], 14.0, 80.0) == []
+
+
+def test_the_cox_fit_on_survey_answers_recovers_a_known_engagement_slope():
+    """People answer quarterly; their daily quit hazard is 0.3/365 x exp(0.5 x (7 - answer)),
+    the model's form: the fit must find a slope of 0.5 within two standard errors."""
+    from sim.twin import survival
+
+    rng = np.random.default_rng(11)
+    n, waves = 600, 8
+    answer = np.clip(np.rint(rng.normal(7, 1.5, (n, waves))), 0, 10)
+    stay = rng.exponential(1 / (0.3 / 365 * np.exp(0.5 * (7 - answer))))  # days, per wave
+    quits = stay < 91
+    wave_left = np.where(quits.any(axis=1), quits.argmax(axis=1), waves)
+    answered = np.arange(waves)[None, :] <= wave_left[:, None]
+    person, wave = np.nonzero(answered & (np.arange(waves)[None, :] < waves))
+    start = pd.Timestamp("2024-01-01")
+    rows = pd.DataFrame(
+        {
+            "employee_id": person,
+            "date": start + pd.to_timedelta(91 * wave, unit="D"),
+            "work_happiness": answer[person, wave],
+        }
+    )
+    gone = wave_left < waves
+    day_left = 91 * wave_left + np.floor(stay[np.arange(n), np.minimum(wave_left, waves - 1)]) + 1
+    emp = pd.DataFrame(
+        {
+            "employee_id": np.arange(n),
+            "hire_date": start - pd.to_timedelta(rng.integers(0, 2000, n), unit="D"),
+            "leave_date": (start + pd.to_timedelta(day_left, unit="D")).where(gone),
+        }
+    )
+    fit = survival.cox(survival.panel(rows, emp, start, pd.Timestamp("2025-12-28")))
+    assert fit is not None and fit.quits > 100
+    assert abs(fit.slope - 0.5) < 2 * fit.se, fit
+
+
+def test_survey_ids_join_the_roster_after_pseudonymising():
+    from sim.twin import data
+
+    found = data.read_folder(
+        DATA,
+        ["service_agents", "billing_office", "second_line", "it_support", "workforce_planning"],
+        ["onboarding", "everyday", "billing", "complaint", "renewal"],
+        data.read_organisation(DATA),
+    )
+    raw = pd.read_csv(DATA / "engagement.csv", keep_default_na=False)["employee_id"]
+    coded = found["engagement"]["employee_id"]
+    assert ((coded == -1) == (raw == "")).all() and (raw == "").any()
+    assert set(coded[coded >= 0]) <= set(found["employees"]["employee_id"])

@@ -38,13 +38,13 @@ class TwinSettings:
         90, 0, 3650, "days", "-", "simulated days before the data's period (the start settles)"
     )
     moment_rounds: int = param(2, 1, 20, "rounds", "-", "fixed-point rounds of the moment fit")
-    trials: int = param(16, 1, 100_000, "trials", "-", "calibration budget: complete trials")
+    trials: int = param(24, 1, 100_000, "trials", "-", "calibration budget: complete trials")
     replications: int = param(2, 1, 1_000, "seeds", "-", "seeds per parameter set")
     backtest: bool = field(
         default=True, metadata=_doc("fit on the first 2/3 of the period, predict the last third")
     )
-    backtest_trials: int = param(10, 1, 100_000, "trials", "-", "the backtest fit's budget")
-    backtest_runs: int = param(8, 2, 10_000, "runs", "-", "runs behind the backtest's intervals")
+    backtest_trials: int = param(16, 1, 100_000, "trials", "-", "the backtest fit's budget")
+    backtest_runs: int = param(16, 2, 10_000, "runs", "-", "runs behind the backtest's intervals")
     sampler_seed: int = param(0, 0, 2**32 - 1, "integer", "-", "seed of the TPE sampler")
     workers: int | None = field(default=None, metadata=WORKERS)
     install: bool = field(

@@ -148,9 +148,12 @@ def hazard(emp: pd.DataFrame, p: Period) -> Hazard:
                 per_year[name] = float(YEAR / lambdas[i]) if events[name] else 0.0
         except Exception:  # noqa: BLE001 - a band with no exposure: fall back to counts
             per_year = {b: events[b] / exposure[b] if exposure[b] > 0 else 0.0 for b in bands}
-        km = KaplanMeierFitter().fit(s["duration"], s["quit"], entry=s["entry"])
-    one_year = float(km.survival_function_at_times(YEAR).iloc[0])
-    median = float(km.median_survival_time_) / YEAR
+        try:
+            km = KaplanMeierFitter().fit(s["duration"], s["quit"], entry=s["entry"])
+            one_year = float(km.survival_function_at_times(YEAR).iloc[0])
+            median = float(km.median_survival_time_) / YEAR
+        except Exception:  # noqa: BLE001 - lifelines refuses a curve that truncation empties
+            one_year = median = math.nan  # (short periods, few early entries): not shown
     return Hazard(per_year, events, exposure, one_year, median)
 
 
