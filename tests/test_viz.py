@@ -325,7 +325,13 @@ def test_journey_panels_show_each_stage_and_role_now_and_in_the_baseline(run_300
     assert all(0 < x < 10 for x in [*v.stages_ghost.values(), *v.roles_ghost.values()])
     fig = figures.journey_figure("stages", v.stages_live, v.stages_ghost, "nl")
     ax = fig.axes[0]
-    assert [x.get_text() for x in ax.get_yticklabels()] == list(jn.stages)
+    assert list(jn.stages) == ["onboarding", "everyday", "billing", "complaint", "renewal"]
+    dutch = ["kennismaking", "dagelijks", "facturatie", "klacht", "verlenging"]
+    assert [x.get_text() for x in ax.get_yticklabels()] == dutch
+    roles = figures.journey_figure("roles", v.roles_live, v.roles_ghost, "nl").axes[0]
+    assert "klantenservice" in [x.get_text() for x in roles.get_yticklabels()]
+    english = figures.journey_figure("roles", v.roles_live, v.roles_ghost, "en").axes[0]
+    assert "service agents" in [x.get_text() for x in english.get_yticklabels()]
     widths = [p.get_width() for p in ax.patches if p.get_fill()]
     np.testing.assert_allclose(widths, list(v.stages_live.values()))
     assert ax.get_title().startswith("Oordeel van klanten")

@@ -18,7 +18,13 @@ from sim.outputs import summarise
 from sim.viz.i18n import LANGUAGES
 from sim.workshop import debrief, serve, storyline
 from sim.workshop.labels import WORKSHOP_LABELS
-from sim.workshop.play import BUDGET_CUT, COMPETITOR_POINTS, DEMAND_SURGE, WAGE_RISE
+from sim.workshop.play import (
+    BUDGET_CUT,
+    COMPETITOR_POINTS,
+    DEMAND_SURGE,
+    EXPECTATION_HANDLE,
+    WAGE_RISE,
+)
 from sim.workshop.room import (
     DEBOUNCE,
     REFERENCE,
@@ -269,6 +275,27 @@ def test_events_act_on_the_unit_from_the_coming_round():
     shift = m.customers.expectation - before
     assert np.allclose(shift[joined], COMPETITOR_POINTS)  # newcomers meet the raised bar
     assert np.allclose(shift[~joined], 0.0)
+
+
+def test_the_competitor_calls_the_models_handle_when_it_has_one(monkeypatch):
+    """The handle asked of sim/model.py (play.EXPECTATION_HANDLE): when the model has it, the
+    event calls it and writes no customer's expectation itself."""
+    from sim.model import ServiceModel
+
+    calls = []
+    monkeypatch.setattr(
+        ServiceModel, EXPECTATION_HANDLE, lambda m, points: calls.append(points), raising=False
+    )
+    team = _room().join(CODE, "A")
+    before = team.model.customers.expectation.copy()
+    team.apply_events(("competitor",))
+    team.step(5)
+    team.apply_events(())  # newcomers are the model's business now
+    assert calls == [COMPETITOR_POINTS] and team.expectation_shift == COMPETITOR_POINTS
+    cust, n = team.model.customers, len(before)  # the table grows with newcomers
+    stayed = cust.active[:n] & (cust.tenure[:n] >= 5)  # the same customers as on day 0
+    assert stayed.sum() > 100
+    np.testing.assert_array_equal(cust.expectation[:n][stayed], before[stayed])
 
 
 def test_rounds_prepared_in_a_worker_equal_rounds_played_here():

@@ -149,6 +149,17 @@ def test_room_of_three_teams_and_a_facilitator(server):
                 pages[name].wait_for_selector(".team-day[data-day='0']")
 
             mark("teams joined")
+            # A taken name is refused without the team's secret; the team's own link (the
+            # address its page moved to) opens the team, as after a reload.
+            _type(bad, ".in-code", CODE)
+            _type(bad, ".in-team", "A")
+            bad.click(".btn-join")
+            bad.wait_for_selector(".ws-refusal:has-text('This team name is taken')")
+            assert bad.locator(".team-day").count() == 0 and "token=" in pages["A"].url
+            bad.goto(pages["A"].url)
+            bad.wait_for_selector(".team-day[data-day='0']")
+            assert bad.locator("b", has_text=re.compile(r"^A$")).count() == 1
+            bad.goto("about:blank")
             fac = pages["facilitator"]
             _type(fac, ".in-key", "not-the-key")
             fac.click(".btn-key")

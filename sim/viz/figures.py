@@ -160,7 +160,8 @@ def journey_figure(
     kind: str, live: dict[str, float], ghost: dict[str, float], lang: str = "en"
 ) -> Figure:
     """`kind` "stages": customers' rating per journey stage; "roles": work happiness per role
-    (0-10, last month); bars now, the baseline's as grey outlines. Names are the journey's."""
+    (0-10, last month); bars now, the baseline's as grey outlines. Names are the journey's,
+    in the page's language."""
     fig, ax = _figure()
     names = list(live)
     y = np.arange(len(names))
@@ -171,7 +172,7 @@ def journey_figure(
     for yi, v in zip(y, now, strict=True):
         if not math.isnan(v):
             ax.text(v + 0.1, yi, f"{v:.1f}", va="center", fontsize=FONT["label"])
-    ax.set_yticks(y, names, fontsize=FONT["label"])
+    ax.set_yticks(y, [journey_name(n, lang) for n in names], fontsize=FONT["label"])
     ax.invert_yaxis()  # the journey's order, top down
     ax.set_xlim(0, 11)
     ax.set_title(t(f"journey_{kind}", lang), fontsize=FONT["title"], wrap=True)

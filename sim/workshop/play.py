@@ -45,6 +45,11 @@ DEMAND_SURGE = 1.25  # needs per customer x this for the round of the surge
 BUDGET_CUT = 0.85  # the yearly budget x this
 WAGE_RISE = 1.08  # the market wage x this: the same pay is worth less (pay_level / this)
 COMPETITOR_POINTS = 0.5  # customers expect this much more (0-10 scale) from now on
+# The handle the competitor event needs on ServiceModel (asked of sim/model.py's owner):
+# raise_expectations(points) raises every active customer's expectation by `points` (0-10
+# scale) and the market's level (org.market_expectation), so newcomers from the next day on
+# expect as much. Called when the model has it.
+EXPECTATION_HANDLE = "raise_expectations"
 TEAM_PANELS = ("scores", "profit")  # a team page's two line panels (sim/viz/figures.py)
 # Niceness of the workers: rounds ahead of the click and pictures give way to the page server
 # on a small machine (a round played at the click still runs at once when the server is idle).
@@ -63,6 +68,17 @@ def events_on(
         model.org.wage_annual *= WAGE_RISE
         lo, _ = policy_range("pay_level")
         model.policy.pay_level = max(lo, model.policy.pay_level / WAGE_RISE)
+    raise_expectations = getattr(model, EXPECTATION_HANDLE, None)
+    if raise_expectations is not None:
+        # The model's own handle: it raises every active customer's expectation and the
+        # market's, so newcomers from the next day on are drawn with it (no bookkeeping here).
+        if "competitor" in events:
+            raise_expectations(COMPETITOR_POINTS)
+            shift += COMPETITOR_POINTS
+        return shift, model.day
+    # Until the model has the handle: customers' expectations written directly (the one place
+    # the workshop reaches past the model's documented handles). Newcomers since the last
+    # round get the shift at the start of the next one.
     cust = model.customers
     if shift:
         new = cust.active & (cust.tenure < model.day - shifted_day)
