@@ -42,6 +42,9 @@ KPIS = ("csat_mean", "profit", "employee_turnover_annual")
 # A channel carrying more than this share of an effect is flagged (assumption: where one path
 # carries four fifths, the result stands or falls with that path's assumptions).
 DOMINANT = 0.8
+# A channel pulling against the effect by more than this share of it makes the sentence a
+# balance ("nets +70,000 through morale against -73,000 through recovery").
+OFFSET = 0.25
 REMAINDER = "interaction"  # the row of what the channels' effects do not add up to
 SEP = "~"  # arm label of a held run: <scenario>~<channel>
 
@@ -194,37 +197,60 @@ def _share(v: float) -> str:
     return f"{100 * v:.0f}%" if math.isfinite(v) else "n/a"
 
 
-def scenario_sentence(table: pd.DataFrame, scenario: str) -> str:
-    """One sentence per scenario: the channel carrying most of each KPI's effect, its share
-    and interval, flagged when one channel carries more than DOMINANT of it."""
-    d = table[table["scenario"] == scenario]
-    parts, flags = [], []
-    for kpi in dict.fromkeys(d["kpi"]):
-        k = d[d["kpi"] == kpi].set_index("channel")
-        total = k.loc["total"]
-        chans = k.drop(index=["total", REMAINDER])
-        if not math.isfinite(total["effect"]) or total["effect"] == 0:
-            parts.append(f"{label(kpi)}: no effect to attribute")
-            continue
-        top = chans["share"].astype(float).idxmax()
-        r = chans.loc[top]
-        clear = not (total["ci_low"] <= 0 <= total["ci_high"])
-        size = fmt(total["effect"], kpi, signed=True)
-        lead = f"{_share(r['share'])} of its {label(kpi)} effect ({size}"
-        lead += "" if clear else ", itself not clearly away from zero"
+def _kpi_part(k: pd.DataFrame, kpi: str) -> tuple[str, tuple[str, str, str] | None]:
+    """What one KPI's rows say (`k`: indexed by channel), and if one channel carries the effect
+    (switching it off would leave less than 1 - DOMINANT of it, or turn it round): that
+    channel, its levers and what the effect would be without it."""
+    total = k.loc["total"]
+    chans = k.drop(index=["total", REMAINDER])
+    name, full = label(kpi), float(total["effect"])
+    if not math.isfinite(full) or full == 0:
+        return f"{name}: no effect to attribute", None
+    size = fmt(full, kpi, signed=True)
+    clear = not (total["ci_low"] <= 0 <= total["ci_high"])
+    size += "" if clear else ", itself not clearly away from zero"
+    share = chans["share"].astype(float)
+    top = str(share.idxmax())
+    r = chans.loc[top]
+    against = share[share < -OFFSET]
+    if not against.empty:  # channels pulling both ways: the net is a balance, say so
+        pos = [c for c in share.index if share[c] > OFFSET]
+        each = lambda cs: " and ".join(  # noqa: E731
+            f"{fmt(chans.loc[c, 'effect'], kpi, signed=True)} through {c}" for c in cs
+        )
+        text = f"its {name} effect ({size}) nets {each(pos)} against {each(against.index)}"
+    else:
         interval = (
             f" [{_share(r['share_ci_low'])}, {_share(r['share_ci_high'])}]"
             if math.isfinite(r["share_ci_low"])
             else ""
         )
-        parts.append(f"{lead}) goes through {top}{interval}")
-        if clear and r["share"] > DOMINANT:
-            flags.append(f"its {label(kpi)} effect through {top} ({r['levers']})")
+        text = f"{_share(r['share'])} of its {name} effect ({size}) goes through {top}{interval}"
+    flag = None
+    if clear and r["share"] > DOMINANT:
+        without = fmt(full - float(r["effect"]), kpi, signed=True)
+        flag = (top, r["levers"], f"{name} {without} instead of {fmt(full, kpi, signed=True)}")
+    return text, flag
+
+
+def scenario_sentence(table: pd.DataFrame, scenario: str) -> str:
+    """One sentence per scenario: per KPI, the channel carrying most of its effect with its
+    share (or, when channels pull both ways, the balance), and a flag for each effect that one
+    channel carries (more than DOMINANT of it)."""
+    d = table[table["scenario"] == scenario]
+    parts, flags = [], {}
+    for kpi in dict.fromkeys(d["kpi"]):
+        text, flag = _kpi_part(d[d["kpi"] == kpi].set_index("channel"), kpi)
+        parts.append(text)
+        if flag:
+            channel, levers, what = flag
+            flags.setdefault((channel, levers), []).append(what)
     text = f"**{scenario}**: " + "; ".join(parts) + "."
     if flags:
+        said = "; ".join(f"without {c} ({lv}): {', '.join(w)}" for (c, lv), w in flags.items())
         text += (
-            f" **One channel carries {'; '.join(flags)}**: the result stands or falls with how "
-            "that part of the model responds to those levers."
+            f" **Rests on one channel**: {said}. The result stands or falls with how that part "
+            "of the model responds to those levers."
         )
     return text
 
@@ -240,12 +266,16 @@ def attribution_section(report: Report) -> list[str]:
         "The effect through a channel is what vanishes when it is switched off; its share is",
         "that over the full effect (mean over seeds; bootstrap interval over seeds in brackets).",
         "Channels interact, so the shares need not add up to 100%: the `interaction` rows of",
-        "attribution.csv hold the remainder. A channel that reads none of the levers a scenario",
-        f"changes was not run (its effect is exactly zero). Replications: {report.seeds}; the",
-        "numbers, with paired t intervals of each effect, are in attribution.csv. The channels",
-        "(sim/config/hold.py):",
+        "attribution.csv hold the remainder; where channels pull both ways the sentence gives",
+        "the balance. **Rests on one channel** marks an effect, clearly away from zero, that",
+        f"would lose more than {DOMINANT:.0%} of itself (or turn round) without one channel. A",
+        "channel reading none of the levers a scenario changes was not run (its effect is",
+        f"exactly zero). Replications: {report.seeds}; each effect's paired t interval is in",
+        "attribution.csv. The channels (sim/config/hold.py; docs/EXPERIMENTS.md):",
         "",
         *[f"- {n}: {c.meaning}" for n, c in CHANNELS.items()],
+        "",
+        "What carries each scenario's effect:",
         "",
         *[f"- {scenario_sentence(table, s)}" for s in dict.fromkeys(table["scenario"])],
         "",
