@@ -63,8 +63,9 @@ class ServiceModel(mesa.Model):
     Attributes a user may read: `staff` and `customers` (the population tables), `journey`,
     `policy` (levers: management and the dashboard move them), `demand_factor` (multiplies
     every need rate: a handle for demand shocks), `carry`, `history` (one KPI row per day),
-    `journey_log`, `survey_rows`, `last_day` (the last `Day` of stage results) and
-    `observers` (append an `Observer` to watch each stage).
+    `journey_log`, `survey_rows`, `last_day` (the last `Day` of stage results),
+    `observers` (append an `Observer` to watch each stage) and `held` (the policy that held
+    channels read, `hold.*`; None without a hold). `policy_for(stage)` is what a stage reads.
     """
 
     def __init__(self, config: SimConfig | None = None, *, rng: int | None = None) -> None:
