@@ -451,6 +451,14 @@ class ServiceModel(mesa.Model):
         """One row per simulated day, one column per KPI."""
         return pd.DataFrame(self.history)
 
+    # ---- handles for events from outside (the workshop, experiments) --------------------
+    def raise_expectations(self, points: float) -> None:
+        """A rival raises the bar: every active customer expects `points` more (0-10 scale),
+        and so does every customer who joins from now on (`org.market_expectation`)."""
+        active = self.customers.active
+        self.customers.expectation[active] += points
+        self.org.market_expectation += points
+
     # ---- what a survey would read now ---------------------------------------------------
     def survey_answers_employees(self) -> np.ndarray:
         return survey.employee_answers(self.staff)

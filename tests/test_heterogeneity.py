@@ -121,3 +121,12 @@ def test_sim_units_refuses_an_unknown_context_key(tmp_path):
     assert result.returncode == 2
     assert "weather" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_a_rival_raises_the_expectations_of_customers_now_and_to_come(small_config):
+    model = ServiceModel(small_config())
+    before = model.customers.expectation[model.customers.active].mean()
+    model.raise_expectations(0.5)
+    after = model.customers.expectation[model.customers.active].mean()
+    assert after - before == pytest.approx(0.5)
+    assert model.org.market_expectation == 0.5  # newcomers are drawn with it
