@@ -1,6 +1,8 @@
 """Validation, short version: every check of `sim-validate` at the quick size, asserting the
 direction each published figure gives (sizes too small for the full verdicts; the full command
-writes docs/VALIDATION.md). The quick suite runs once for the module (two processes)."""
+writes docs/VALIDATION.md). The quick suite runs once for the module (two processes), without
+the staffing sweep and the unit experiments: tests/test_validation_experiments.py runs those
+(no run shared), so that the two halves take the two test workers at once."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import re
 
 import pytest
 from conftest import run_cli
+from test_validation_experiments import EXPERIMENTS
 
 from sim.stats import Estimate, corr_ci, mean_ci
 from sim.validation import CHECKS, QUICK, run_checks
@@ -30,7 +33,8 @@ from sim.validation.verdicts import (
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory):
     images = tmp_path_factory.mktemp("img")
-    results, timings = run_checks(list(CHECKS), QUICK, workers=2, progress=False, image_dir=images)
+    names = [n for n in CHECKS if n not in EXPERIMENTS]
+    results, timings = run_checks(names, QUICK, workers=2, progress=False, image_dir=images)
     return {r.name: r for r in results}, timings, images
 
 
@@ -183,9 +187,10 @@ def test_run_cache_keys_do_not_depend_on_the_process_hash_seed(tmp_path):
 
 
 # ---- the quick suite: one run of every check --------------------------------------------------
+@pytest.mark.slow
 def test_every_check_gives_a_figure_and_a_verdict(quick):
     results, timings, images = quick
-    assert set(results) == set(CHECKS)
+    assert set(results) == set(CHECKS) - set(EXPERIMENTS)
     for r in results.values():
         assert r.verdict in (PASS, FAIL, DIRECTION_ONLY, UNSURE)
         assert r.model and r.published and r.source
@@ -194,6 +199,7 @@ def test_every_check_gives_a_figure_and_a_verdict(quick):
     assert timings["runs"] < sum(r.runs for r in results.values())
 
 
+@pytest.mark.slow
 def test_envelope_turnover_training_learning_and_replacement_cost(quick):
     assert 0.1 < values(quick, "turnover")["turnover"] < 1.5
     assert 28 <= values(quick, "initial_training")["lag_days"] <= 35
@@ -202,36 +208,19 @@ def test_envelope_turnover_training_learning_and_replacement_cost(quick):
     assert 5.5 < values(quick, "work_happiness")["work_happiness"] < 8.5
 
 
-def test_more_service_needs_more_servers_and_abandonment_follows_erlang_a(quick):
+@pytest.mark.slow
+def test_more_service_needs_more_servers(quick):
     assert values(quick, "service_level")["extra_a"] > 0
-    assert abs(values(quick, "erlang")["abandon_gap"]) < 0.01
 
 
+@pytest.mark.slow
 def test_market_orientation_lifts_work_happiness_and_top_scores(quick):
     v = values(quick, "market_orientation")
     assert v["wh_hi"] > v["wh_lo"] + 0.8
     assert v["share_hi"] > v["share_lo"]
 
 
-def test_loosened_scripts_grow_revenue_and_lift_csat_at_about_the_same_handle_time(quick):
-    assert values(quick, "autonomy")["growth_diff"] > 0
-    v = values(quick, "discretion")
-    assert v["csat_diff"] > 0
-    assert abs(v["handle_change"]) < 0.1
-
-
-def test_strict_scripts_hurt_customised_needs_more_than_standard_ones(quick):
-    v = values(quick, "scripting")
-    assert v["exp_cx"] < 0
-    assert abs(v["exp_std"]) < abs(v["exp_cx"])
-
-
-def test_loosening_scripts_gains_after_the_transition(quick):
-    v = values(quick, "script_transition")
-    assert v["after"] > 0
-    assert v["dip"] < v["after"]
-
-
+@pytest.mark.slow
 def test_stress_goes_with_worse_service_and_positivity_with_better(quick):
     assert values(quick, "burnout")["r"] < 0
     v = values(quick, "contagion")
@@ -239,10 +228,12 @@ def test_stress_goes_with_worse_service_and_positivity_with_better(quick):
     assert v["r_engagement"] > 0
 
 
+@pytest.mark.slow
 def test_top_box_customers_stay_more_often(quick):
     assert values(quick, "convex_loyalty")["ratio"] > 1.0
 
 
+@pytest.mark.slow
 def test_iceberg_word_of_mouth_and_nps_reporting(quick):
     assert 0.35 < values(quick, "complaint_iceberg")["share"] < 0.65
     assert 1.7 < values(quick, "wom_asymmetry")["ratio"] < 2.3
@@ -252,6 +243,7 @@ def test_iceberg_word_of_mouth_and_nps_reporting(quick):
     assert v["revenue_gap"] == 0
 
 
+@pytest.mark.slow
 def test_quick_recovery_keeps_more_customers_and_the_paradox_is_for_a_first_failure(quick):
     v = values(quick, "complaint_resolution")
     assert v["quick"] > v["slow"]
@@ -261,32 +253,19 @@ def test_quick_recovery_keeps_more_customers_and_the_paradox_is_for_a_first_fail
     assert values(quick, "ritz_budget")["share"] < 0.10
 
 
+@pytest.mark.slow
 def test_units_chain_runs_positive_from_impression_to_growth(quick):
     slopes = values(quick, "sears_chain")["slopes"]
     assert slopes["impression p1 -> revenue growth p2/p1"] > 0
     assert all(math.isfinite(s) for s in slopes.values())
 
 
-def test_fewer_defections_cut_churn_and_cost_cutting_loses_customers(quick):
-    assert values(quick, "retention_leverage")["churn_cut"] > 0
-    v = values(quick, "cycle_of_failure")
-    assert v["csat"] < 0
-    assert v["churn"] > 0
-
-
-def test_failing_start_and_drifting_standards_act_as_built(quick):
-    assert values(quick, "failure_vs_success")["wh_gap_month1"] < 0
-    v = values(quick, "quality_erosion")
-    # During the surge the floor gives less time; only drifting standards lower the norm.
-    assert v["effort_drift_surge"] < v["effort_drift_no_surge"]
-    assert v["norm_min_drift_surge"] < v["norm_min_held_surge"] == 1.0
-
-
+@pytest.mark.slow
 def test_report_names_date_commit_and_every_check(quick):
     results, timings, _ = quick
     text = render(list(results.values()), QUICK, timings, command="sim-validate --quick")
     assert "from commit" in text and "Summary:" in text
-    for name in CHECKS:
+    for name in results:
         assert f"### {name}" in text
 
 
