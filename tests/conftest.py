@@ -53,6 +53,22 @@ def run_study(command: str, args: list[str], outdir: Path) -> subprocess.Complet
     return run_cli(command, *args, f"hydra.run.dir={outdir}", cwd=ROOT, timeout=300)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """`make test` hands whole files to two workers (`-n 2 --dist loadfile`), and xdist's own
+    order puts files with more tests first, which left a slow file of few tests (a module
+    fixture of many runs) for the end while the other worker sat idle. The order given by
+    `pytest_collection_modifyitems` is kept instead."""
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files holding a test marked slow first (longest jobs first keeps both workers busy to the
+    end); otherwise the collection order, and a file's tests stay together and in order."""
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow)
+
+
 @pytest.fixture
 def small_config():
     return lambda *o: make_config(*SMALL, *o)

@@ -142,13 +142,16 @@ def test_sim_run_refuses_a_parameter_given_twice(tmp_path: Path) -> None:
     assert len(res.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_sim_compare_with_an_ensemble_pairs_sets_and_splits_the_variance(tmp_path: Path) -> None:
     path = write(tmp_path, APART)
     out = tmp_path / "compare"
     args = [
         *TINY,
         "replications=8",
-        "workers=2",
+        # One process: at this size two spawned workers cost more than the runs; the pool
+        # path of sim-compare is run by tests/test_compare.py.
+        "workers=1",
         "scenarios=[loose_scripts]",
         "uncertainty=parameters",
         f"ensemble={path}",
@@ -189,7 +192,7 @@ def test_sim_plan_with_an_ensemble_reports_the_parameter_share(tmp_path: Path) -
     args = [
         *TINY,
         "replications=4",
-        "workers=2",
+        "workers=1",  # the pool path of sim-plan: tests/test_plan.py
         "levers=[scripts]",
         "top=0",
         "uncertainty=parameters",

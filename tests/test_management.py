@@ -133,6 +133,7 @@ def _managed(rule: str, seed: int) -> ServiceModel:
     return model
 
 
+@pytest.mark.slow
 def test_cycles_of_failure_and_success_arise_from_the_rules_alone():
     """No scenario changes a lever: cost-focused management ratchets staffing and training down
     after each dip in profit and ends with worse service and customers; people-driven management

@@ -161,6 +161,7 @@ def sweep(folder: Path, presets: Path, *extra: str) -> subprocess.CompletedProce
     )  # fmt: skip
 
 
+@pytest.mark.slow
 def test_a_sweep_rerun_after_a_preset_is_edited_is_refused_before_any_job_starts(tmp_path):
     presets, folder = tmp_path / "presets", tmp_path / "sweep"
     write_scenario(presets, 0.3)
