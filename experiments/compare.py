@@ -212,6 +212,8 @@ def run_study(
     conf = settings.conf_level
     shares = None
     attr_runs = pd.concat([runs[runs["seed"].isin(attr_seeds)], held], ignore_index=True)
+    if settings.attribution_seeds:  # the runs the attribution rests on, seed by seed
+        attr_runs.to_parquet(outdir / "attribution_runs.parquet", index=False)
     if draws is not None:
         shares = variance_shares(runs, settings.kpis, baseline=settings.baseline, order=order)
         runs = by_replication(runs, ["scenario"])
@@ -240,7 +242,7 @@ def run_study(
         )
     attribution = None
     if settings.attribution_seeds:
-        attribution = write_attribution(attr_runs, settings, configs, outdir)
+        attribution = write_attribution(attr_runs, settings, configs, outdir, attr_seeds)
     write_report(
         outdir,
         table=table,
@@ -283,9 +285,14 @@ def held_runs(
 
 
 def write_attribution(
-    runs: pd.DataFrame, settings: Settings, configs: dict[str, SimConfig], outdir: Path
+    runs: pd.DataFrame,
+    settings: Settings,
+    configs: dict[str, SimConfig],
+    outdir: Path,
+    ran: list[int],
 ) -> Report:
-    """attribution.csv and attribution.png; what the report shows of them."""
+    """attribution.csv and attribution.png from `runs` (one row per arm and replication: seeds,
+    or parameter-set groups) of the seeds that `ran`; what the report shows of them."""
     from sim.analysis.attribution import KPIS, Report, attribution_figure, attribution_table
 
     seeds = sorted(set(runs["seed"]))
@@ -299,10 +306,11 @@ def write_attribution(
         conf=settings.conf_level,
     )
     table.to_csv(outdir / "attribution.csv", index=False)
-    runs.to_parquet(outdir / "attribution_runs.parquet", index=False)  # the arms it rests on
     attribution_figure(table, outdir / "attribution.png")
-    what = "parameter-set groups" if settings.draws is not None else "seeds"
-    return Report(table, "attribution.png", f"{what} {seeds[0]}..{seeds[-1]}")
+    what = f"seeds {ran[0]}..{ran[-1]}"
+    if settings.draws is not None:  # `seeds` are the groups' first seeds: say what they are
+        what += f" ({len(seeds)} parameter-set groups; intervals over the groups)"
+    return Report(table, "attribution.png", what)
 
 
 def console_table(table: pd.DataFrame, kpis: tuple[str, ...]) -> str:

@@ -204,3 +204,37 @@ def test_too_few_attribution_seeds_are_refused_before_any_run(tmp_path) -> None:
         "or an integer >= 2"
     ]
     assert not (tmp_path / "out").exists()
+
+
+def test_with_an_ensemble_held_runs_draw_their_seeds_set_and_intervals_are_over_sets(
+    tmp_path,
+) -> None:
+    ensemble = tmp_path / "ensemble.parquet"
+    pd.DataFrame({"weight": [1.0, 1.0], "behaviour.churn_rate_annual": [0.05, 0.9]}).to_parquet(
+        ensemble
+    )
+    args = [
+        *TINY,
+        "days=40",
+        "window_days=20",
+        "replications=4",
+        "attribution_seeds=3",  # rounded up to whole sets of 2 seeds: all four
+        "workers=1",
+        "scenarios=[ritz_recovery]",
+        "uncertainty=parameters",
+        f"ensemble={ensemble}",
+    ]
+    out = tmp_path / "out"
+    res = run_study("sim-compare", args, out)
+    assert res.returncode == 0, res.stderr
+    runs = pd.read_parquet(out / "attribution_runs.parquet")
+    assert set(runs["scenario"]) == {
+        "baseline",
+        "ritz_recovery",
+        "ritz_recovery~morale",
+        "ritz_recovery~recovery",
+    }
+    for _, at_seed in runs.groupby("seed"):
+        assert len(at_seed) == 4 and at_seed["parameter_set"].nunique() == 1
+    table = pd.read_csv(out / "attribution.csv")
+    assert (table["n_seeds"] == 2).all()  # two sets of two seeds each
