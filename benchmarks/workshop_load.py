@@ -28,6 +28,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import signal
 import socket
 import statistics
@@ -265,6 +266,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 seconds = time.monotonic() - t0
                 cpu = cpu_seconds(server.pid) - cpu0
                 fac.wait_for_selector(f".ws-status[data-round='{r}']")
+                fac.wait_for_selector(".team-list:has-text('units were ready')")
+                ready = re.search(r"\((\d+) of (\d+) units", fac.inner_text(".team-list"))
                 clicks.append(
                     {
                         "round": r,
@@ -272,6 +275,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         "click_to_all_pages_s": seconds,
                         "pages_missed": missed,
                         "server_cpu_s": cpu,
+                        "prepared": f"{ready[1]} of {ready[2]}" if ready else "?",
                         "load_1min": os.getloadavg()[0],
                     }
                 )
@@ -362,13 +366,13 @@ def markdown(result: dict[str, Any], summary: dict[str, Any], args: argparse.Nam
         lines.append(f"| {name} | {value['server_mib']:.0f} | {value['workers_mib']:.0f} |")
     lines += [
         "",
-        "| round | cold | click to all pages (s) | pages missed | server CPU (s) | "
-        "load average (1 min) |",
-        "|---:|---|---:|---:|---:|---:|",
+        "| round | cold | units ready at the click | click to all pages (s) | pages missed | "
+        "server CPU (s) | load average (1 min) |",
+        "|---:|---|---|---:|---:|---:|---:|",
     ]
     for r in result["rounds"]:
         lines.append(
-            f"| {r['round']} | {r['cold']} | {r['click_to_all_pages_s']:.2f} | "
+            f"| {r['round']} | {r['cold']} | {r['prepared']} | {r['click_to_all_pages_s']:.2f} | "
             f"{r['pages_missed']} | {r['server_cpu_s']:.1f} | {r['load_1min']:.1f} |"
         )
     return "\n".join(lines) + "\n"

@@ -22,7 +22,6 @@ from sim.workshop.play import (
     BUDGET_CUT,
     COMPETITOR_POINTS,
     DEMAND_SURGE,
-    EXPECTATION_HANDLE,
     WAGE_RISE,
 )
 from sim.workshop.room import (
@@ -257,7 +256,7 @@ def test_events_act_on_the_unit_from_the_coming_round():
     room = _room()
     team = room.join(CODE, "A")
     m = team.model
-    pay, wage = m.policy.pay_level, m.org.wage_annual
+    pay, wage, market = m.policy.pay_level, m.org.wage_annual, m.org.market_expectation
     active = m.customers.active.copy()
     before = m.customers.expectation.copy()
     team.apply_events(("demand_surge", "wage_rise", "competitor"))
@@ -266,36 +265,13 @@ def test_events_act_on_the_unit_from_the_coming_round():
     assert m.org.wage_annual * m.policy.pay_level == pytest.approx(wage * pay)  # same cost
     shift = m.customers.expectation - before
     assert np.allclose(shift[active], COMPETITOR_POINTS) and np.allclose(shift[~active], 0.0)
+    # Through the model's handle: newcomers from now on are drawn with the raised level.
+    assert m.org.market_expectation == pytest.approx(market + COMPETITOR_POINTS)
     team.step(20)
-    joined = m.customers.active & (m.customers.tenure < 20)
-    assert joined.any()
     before = m.customers.expectation.copy()
     team.apply_events(())
     assert m.demand_factor == 1.0  # a surge lasts one round
-    shift = m.customers.expectation - before
-    assert np.allclose(shift[joined], COMPETITOR_POINTS)  # newcomers meet the raised bar
-    assert np.allclose(shift[~joined], 0.0)
-
-
-def test_the_competitor_calls_the_models_handle_when_it_has_one(monkeypatch):
-    """The handle asked of sim/model.py (play.EXPECTATION_HANDLE): when the model has it, the
-    event calls it and writes no customer's expectation itself."""
-    from sim.model import ServiceModel
-
-    calls = []
-    monkeypatch.setattr(
-        ServiceModel, EXPECTATION_HANDLE, lambda m, points: calls.append(points), raising=False
-    )
-    team = _room().join(CODE, "A")
-    before = team.model.customers.expectation.copy()
-    team.apply_events(("competitor",))
-    team.step(5)
-    team.apply_events(())  # newcomers are the model's business now
-    assert calls == [COMPETITOR_POINTS] and team.expectation_shift == COMPETITOR_POINTS
-    cust, n = team.model.customers, len(before)  # the table grows with newcomers
-    stayed = cust.active[:n] & (cust.tenure[:n] >= 5)  # the same customers as on day 0
-    assert stayed.sum() > 100
-    np.testing.assert_array_equal(cust.expectation[:n][stayed], before[stayed])
+    np.testing.assert_array_equal(m.customers.expectation, before)  # nothing more to do here
 
 
 def test_rounds_prepared_in_a_worker_equal_rounds_played_here():
@@ -304,6 +280,7 @@ def test_rounds_prepared_in_a_worker_equal_rounds_played_here():
     story = _story(timeline=(storyline.Round({"en": "q", "nl": "v"}, ("competitor",)),))
     here = Room(story, room_code=CODE, facilitator_key=KEY, employees=EMPLOYEES)
     there = Room(story, room_code=CODE, facilitator_key=KEY, employees=EMPLOYEES, workers=1)
+    market = here.reference.model.org.market_expectation
     try:
         for room in (here, there):
             team = room.join(CODE, "A")
@@ -317,7 +294,8 @@ def test_rounds_prepared_in_a_worker_equal_rounds_played_here():
             room.advance()
         for a, b in ((here.teams["A"], there.teams["A"]), (here.reference, there.reference)):
             pd.testing.assert_frame_equal(a.timeseries(), b.timeseries())
-            assert a.expectation_shift == b.expectation_shift == COMPETITOR_POINTS
+            assert a.model.org.market_expectation == b.model.org.market_expectation
+            assert a.model.org.market_expectation == pytest.approx(market + COMPETITOR_POINTS)
     finally:
         there.close()
 

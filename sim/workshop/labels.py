@@ -150,7 +150,10 @@ WORKSHOP_LABELS: dict[str, dict[str, str]] = {
         "nl": "KPI's over de laatste {n} dagen; score 0-100 = gewogen plaats tussen slechtste en "
         "beste van de zaal",
     },
-    "ws.advance_time": {"en": "last round took {s} s", "nl": "laatste ronde duurde {s} s"},
+    "ws.advance_time": {
+        "en": "last round took {s} s ({ready} of {n} units were ready at the click)",
+        "nl": "laatste ronde duurde {s} s ({ready} van {n} eenheden waren klaar bij de klik)",
+    },
     # debrief
     "ws.debrief": {"en": "Debrief", "nl": "Nabespreking"},
     "ws.notes": {"en": "Notes for the trainer", "nl": "Aantekeningen voor de trainer"},

@@ -509,7 +509,8 @@ def FacilitatorView(room: Room, lang: str) -> None:
     teams = ", ".join(sorted(room.teams)) or t("ws.no_teams", lang)
     line = f"{t('ws.teams', lang)} ({len(room.teams)}): {teams}"
     if seconds is not None:
-        line += f" · {t('ws.advance_time', lang, s=f'{seconds:.1f}')}"
+        ready, units = room.prepared[-1]
+        line += f" · {t('ws.advance_time', lang, s=f'{seconds:.1f}', ready=ready, n=units)}"
     solara.Div(children=[line], classes=["team-list"], style="font-size: 16px")
     if room.error:
         solara.Error(room.error, classes=["sim-error"])

@@ -45,48 +45,24 @@ DEMAND_SURGE = 1.25  # needs per customer x this for the round of the surge
 BUDGET_CUT = 0.85  # the yearly budget x this
 WAGE_RISE = 1.08  # the market wage x this: the same pay is worth less (pay_level / this)
 COMPETITOR_POINTS = 0.5  # customers expect this much more (0-10 scale) from now on
-# The handle the competitor event needs on ServiceModel (asked of sim/model.py's owner):
-# raise_expectations(points) raises every active customer's expectation by `points` (0-10
-# scale) and the market's level (org.market_expectation), so newcomers from the next day on
-# expect as much. Called when the model has it.
-EXPECTATION_HANDLE = "raise_expectations"
 TEAM_PANELS = ("scores", "profit")  # a team page's two line panels (sim/viz/figures.py)
 # Niceness of the workers: rounds ahead of the click and pictures give way to the page server
 # on a small machine (a round played at the click still runs at once when the server is idle).
 WORKER_NICE = 5
 
 
-def events_on(
-    model: ServiceModel, events: tuple[str, ...], shift: float, shifted_day: int
-) -> tuple[float, int]:
-    """The events of a round on one unit, before the round's first day. `shift` is the raise
-    in customers' expectations from competitors so far and `shifted_day` the day it was last
-    applied (newcomers since then get it now); returns both, updated."""
+def events_on(model: ServiceModel, events: tuple[str, ...]) -> None:
+    """The events of a round on one unit, before the round's first day."""
     model.demand_factor = DEMAND_SURGE if "demand_surge" in events else 1.0
     if "wage_rise" in events:
         # The market pays more; the unit's pay stays what it was, so relative pay falls.
         model.org.wage_annual *= WAGE_RISE
         lo, _ = policy_range("pay_level")
         model.policy.pay_level = max(lo, model.policy.pay_level / WAGE_RISE)
-    raise_expectations = getattr(model, EXPECTATION_HANDLE, None)
-    if raise_expectations is not None:
-        # The model's own handle: it raises every active customer's expectation and the
-        # market's, so newcomers from the next day on are drawn with it (no bookkeeping here).
-        if "competitor" in events:
-            raise_expectations(COMPETITOR_POINTS)
-            shift += COMPETITOR_POINTS
-        return shift, model.day
-    # Until the model has the handle: customers' expectations written directly (the one place
-    # the workshop reaches past the model's documented handles). Newcomers since the last
-    # round get the shift at the start of the next one.
-    cust = model.customers
-    if shift:
-        new = cust.active & (cust.tenure < model.day - shifted_day)
-        cust.expectation[new] += shift
     if "competitor" in events:
-        cust.expectation[cust.active] += COMPETITOR_POINTS
-        shift += COMPETITOR_POINTS
-    return shift, model.day
+        # The model's handle: every active customer's expectation and the market's level
+        # (newcomers from now on) rise; the level travels with the model (a copy keeps it).
+        model.raise_expectations(COMPETITOR_POINTS)
 
 
 @dataclass
@@ -94,27 +70,23 @@ class Played:
     """A unit's round played on a copy: the model after it and what the unit must take over."""
 
     model: ServiceModel
-    shift: float
-    shifted_day: int
     step_seconds: list[float]
 
 
-def play(
-    model: ServiceModel, events: tuple[str, ...], days: int, shift: float, shifted_day: int
-) -> Played:
+def play(model: ServiceModel, events: tuple[str, ...], days: int) -> Played:
     """Apply the round's events to `model` and step it `days` days (in place)."""
-    shift, shifted_day = events_on(model, events, shift, shifted_day)
+    events_on(model, events)
     seconds = []
     for _ in range(int(days)):
         t0 = time.perf_counter()
         model.step()
         seconds.append(time.perf_counter() - t0)
-    return Played(model, shift, shifted_day, seconds)
+    return Played(model, seconds)
 
 
-def _play_blob(blob: bytes, events: tuple[str, ...], days: int, shift: float, day: int) -> bytes:
+def _play_blob(blob: bytes, events: tuple[str, ...], days: int) -> bytes:
     """In a worker: unpickle, play, pickle back."""
-    played = play(pickle.loads(blob), events, days, shift, day)
+    played = play(pickle.loads(blob), events, days)
     return pickle.dumps(played, protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -179,8 +151,7 @@ class Player:
                 job.future.cancel()  # a job not started yet is dropped; a running one ignored
         with unit.lock:
             blob = pickle.dumps(unit.model, protocol=pickle.HIGHEST_PROTOCOL)
-            shift, day = unit.expectation_shift, unit.shifted_day
-        future = self.pool.submit(_play_blob, blob, events, days, shift, day)
+        future = self.pool.submit(_play_blob, blob, events, days)
         job = Job(key, future)
 
         def unpack(f: Future) -> None:
@@ -193,12 +164,21 @@ class Player:
         with self.lock:
             self.jobs[name] = job
 
+    def ready(self, name: str, key: tuple) -> bool:
+        """Whether `name`'s round for `key` has been played ahead (or plays at the click: no
+        workers, nothing to wait for)."""
+        if self.pool is None:
+            return True
+        with self.lock:
+            job = self.jobs.get(name)
+        return job is not None and job.key == key and job.ready.is_set()
+
     def take(self, name: str, key: tuple, unit: Any, events: tuple, days: int) -> Played:
         """The unit's round for `key`: the prepared copy, or played now (in a worker when
         there are workers: call `prepare` for every unit first so they run together)."""
         if self.pool is None:
             with unit.lock:
-                return play(unit.model, events, days, unit.expectation_shift, unit.shifted_day)
+                return play(unit.model, events, days)
         self.prepare(name, key, unit, events, days)
         with self.lock:
             job = self.jobs.pop(name)

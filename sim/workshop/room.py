@@ -16,6 +16,8 @@ market wage rise, a competitor raising expectations) act from the first day of t
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import gc
 import hmac
 import math
 import shutil
@@ -161,6 +163,7 @@ class Room:
         self.pending: list[str] = []
         self.played: list[RoundRecord] = []
         self.advance_seconds: list[float] = []
+        self.prepared: list[tuple[int, int]] = []  # per round: units prepared at the click, all
         self._open_round(1)
         self.player = Player(workers)
         self._closed = threading.Event()
@@ -341,6 +344,7 @@ class Room:
                         del self._panels[key]
                 parked.append(name)
         if parked:
+            give_back_memory()
             self._touch()
         return parked
 
@@ -502,7 +506,12 @@ class Room:
             units = [(u, self._round_key(u)) for u in self.units()]
             self.state, resume = "advancing", self.state
             self.error = None
-        self._touch()
+            ready = sum(self.player.ready(u.name, key) for u, key in units)
+            self.prepared.append((ready, len(units)))
+        # Every page shows "being played" only when it will take a while: with every round
+        # prepared the click only swaps copies in, and a dozen extra redraws would only delay
+        # the one that shows the new round (the room refuses decisions meanwhile either way).
+        self._touch(pages=ready < len(units))
         return rnd, units, resume
 
     def _play(self, rnd: RoundRecord, units: list[tuple[Team, tuple]], resume: str) -> float:
@@ -560,6 +569,16 @@ class Room:
             Standing(i + 1, name, score, rows[name], name == REFERENCE)
             for i, (name, score) in enumerate(rank(rows, weights))
         ]
+
+
+def give_back_memory() -> None:
+    """Collect the parked models (their agents refer to them in cycles) and hand freed heap
+    back to the system: glibc keeps freed arrays of a few MB in its arenas, so without
+    malloc_trim the server's resident memory did not fall when units were parked (measured:
+    6 parked units of 20 desks returned about 117 MiB only after the trim)."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc (macOS): nothing to trim
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 def display_scale(key: str) -> float:

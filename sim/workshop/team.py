@@ -46,8 +46,6 @@ class Team(Session):
         # Every decision, from day 0 on (the session's `changes` start only after day 0, when a
         # lever becomes an intervention): the debrief marks these.
         self.decisions: list[LeverChange] = []
-        self.expectation_shift = 0.0  # competitor events so far (points)
-        self.shifted_day = 0  # customers who joined after this day have not had the shift yet
         self.parked: Path | None = None  # the model's file while the team is away
         self._kept: pd.DataFrame | None = None  # the timeseries while parked
         self._kept_day = 0
@@ -56,7 +54,6 @@ class Team(Session):
             with like.lock:
                 # A copy through pickle, as a worker's (play.py; a test checks it is exact).
                 model = pickle.loads(pickle.dumps(like.model, protocol=pickle.HIGHEST_PROTOCOL))
-                self.expectation_shift, self.shifted_day = like.expectation_shift, like.shifted_day
         super().__init__(
             storyline.preset,
             seed=storyline.seed,
@@ -126,15 +123,12 @@ class Team(Session):
 
     def apply_events(self, events: tuple[str, ...]) -> None:
         """The events of a round, on this unit, before its first day."""
-        self.expectation_shift, self.shifted_day = events_on(
-            self.model, events, self.expectation_shift, self.shifted_day
-        )
+        events_on(self.model, events)
 
     def take(self, played: Played) -> None:
         """Take over a round played on a copy of this unit's model."""
         with self.lock:
             self.model = played.model
-            self.expectation_shift, self.shifted_day = played.shift, played.shifted_day
             self.step_seconds += played.step_seconds
 
 
