@@ -13,10 +13,17 @@ from sim.outputs import SUMMARY_KEYS
 TINY = ["org.employees=4", "org.teams=2", "org.customers=1500", "days=40", "progress=false"]
 
 
-def test_run_writes_every_output(tmp_path):
-    out = tmp_path / "run"
+@pytest.fixture(scope="module")
+def ritz(tmp_path_factory):
+    """One finished run (ritz_recovery, seed 3) and the output of its command."""
+    out = tmp_path_factory.mktemp("ritz") / "run"
     res = run_cli("sim-run", *TINY, "scenario=ritz_recovery", "seed=3", f"hydra.run.dir={out}")
     assert res.returncode == 0, res.stderr
+    return out, res
+
+
+def test_run_writes_every_output(ritz):
+    out, res = ritz
     summary = json.loads((out / "summary.json").read_text())
     for key in SUMMARY_KEYS:
         assert key in summary
@@ -30,11 +37,11 @@ def test_run_writes_every_output(tmp_path):
     assert "employee_turnover_annual" in res.stdout  # the closing table
 
 
-def test_same_seed_same_numbers(tmp_path):
-    for name in ("a", "b"):
-        res = run_cli("sim-run", *TINY, "seed=7", f"hydra.run.dir={tmp_path / name}")
-        assert res.returncode == 0, res.stderr
-    a, b = tmp_path / "a", tmp_path / "b"
+def test_same_seed_same_numbers(ritz, tmp_path):
+    """The same command again, in another process and folder: the same numbers."""
+    a, b = ritz[0], tmp_path / "b"
+    res = run_cli("sim-run", *TINY, "scenario=ritz_recovery", "seed=3", f"hydra.run.dir={b}")
+    assert res.returncode == 0, res.stderr
     assert (a / "summary.json").read_text() == (b / "summary.json").read_text()
     for f in ("timeseries", "employees", "customers", "surveys"):
         pd.testing.assert_frame_equal(
