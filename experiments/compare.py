@@ -242,7 +242,7 @@ def run_study(
         )
     attribution = None
     if settings.attribution_seeds:
-        attribution = write_attribution(attr_runs, settings, configs, outdir, attr_seeds)
+        attribution = write_attribution(attr_runs, settings, configs, outdir, attr_seeds, table)
     write_report(
         outdir,
         table=table,
@@ -290,10 +290,18 @@ def write_attribution(
     configs: dict[str, SimConfig],
     outdir: Path,
     ran: list[int],
+    comparison: pd.DataFrame,
 ) -> Report:
     """attribution.csv and attribution.png from `runs` (one row per arm and replication: seeds,
-    or parameter-set groups) of the seeds that `ran`; what the report shows of them."""
-    from sim.analysis.attribution import KPIS, Report, attribution_figure, attribution_table
+    or parameter-set groups) of the seeds that `ran`; what the report shows of them (whether
+    an effect is clear: the `comparison`'s verdict over every replication)."""
+    from sim.analysis.attribution import (
+        KPIS,
+        Report,
+        attribution_figure,
+        attribution_table,
+        with_verdicts,
+    )
 
     seeds = sorted(set(runs["seed"]))
     table = attribution_table(
@@ -305,6 +313,7 @@ def write_attribution(
         kpis=[k for k in KPIS if k in runs],
         conf=settings.conf_level,
     )
+    table = with_verdicts(table, comparison)
     table.to_csv(outdir / "attribution.csv", index=False)
     attribution_figure(table, outdir / "attribution.png")
     what = f"seeds {ran[0]}..{ran[-1]}"

@@ -186,6 +186,9 @@ def test_compare_writes_the_attribution_and_reports_it(tmp_path) -> None:
     comparison = pd.read_csv(tmp_path / "comparison.csv").set_index(["scenario", "kpi"])
     total = ritz[(ritz["channel"] == "total") & (ritz["kpi"] == "csat_mean")]["effect"].item()
     assert total == pytest.approx(comparison.loc[("ritz_recovery", "csat_mean"), "diff"])
+    # Whether an effect is clear is the comparison's verdict (here over the same two seeds).
+    verdict = ritz[(ritz["channel"] == "total") & (ritz["kpi"] == "csat_mean")]["verdict"].item()
+    assert verdict == comparison.loc[("ritz_recovery", "csat_mean"), "verdict"]
     # The channels and the remainder add up to the full effect.
     for _, k in ritz.groupby("kpi"):
         parts = k[~k["channel"].isin(["total"])]["effect"].sum()

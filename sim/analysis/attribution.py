@@ -207,7 +207,13 @@ def _kpi_part(k: pd.DataFrame, kpi: str) -> tuple[str, tuple[str, str, str] | No
     if not math.isfinite(full) or full == 0:
         return f"{name}: no effect to attribute", None
     size = fmt(full, kpi, signed=True)
-    clear = not (total["ci_low"] <= 0 <= total["ci_high"])
+    # Whether the effect itself is clear: the comparison's verdict over every replication when
+    # given (a few attribution seeds give a wide interval), else this table's own interval.
+    verdict = total.get("verdict")
+    if isinstance(verdict, str):
+        clear = verdict != "unclear"
+    else:
+        clear = not (total["ci_low"] <= 0 <= total["ci_high"])
     size += "" if clear else ", itself not clearly away from zero"
     share = chans["share"].astype(float)
     top = str(share.idxmax())
@@ -255,6 +261,19 @@ def scenario_sentence(table: pd.DataFrame, scenario: str) -> str:
     return text
 
 
+def with_verdicts(table: pd.DataFrame, comparison: pd.DataFrame) -> pd.DataFrame:
+    """`table` with the comparison's verdict (over every replication) on its `total` rows: the
+    report then calls an effect clear as the comparison does."""
+    verdicts = comparison.set_index(["scenario", "kpi"])["verdict"]
+    keys = zip(table["scenario"], table["kpi"], strict=True)
+    out = table.copy()
+    out["verdict"] = [
+        verdicts.get(k) if ch == "total" else None
+        for k, ch in zip(keys, table["channel"], strict=True)
+    ]
+    return out
+
+
 def attribution_section(report: Report) -> list[str]:
     """The report's section: how it was done, one sentence per scenario, the figure."""
     table = report.table
@@ -267,8 +286,9 @@ def attribution_section(report: Report) -> list[str]:
         "that over the full effect (mean over seeds; bootstrap interval over seeds in brackets).",
         "Channels interact, so the shares need not add up to 100%: the `interaction` rows of",
         "attribution.csv hold the remainder; where channels pull both ways the sentence gives",
-        "the balance. **Rests on one channel** marks an effect, clearly away from zero, that",
-        f"would lose more than {DOMINANT:.0%} of itself (or turn round) without one channel. A",
+        "the balance. **Rests on one channel** marks an effect that is clear (the comparison's",
+        f"verdict, over every seed) and would lose more than {DOMINANT:.0%} of itself, or turn",
+        "round, without one channel. A",
         "channel reading none of the levers a scenario changes was not run (its effect is",
         f"exactly zero). Replications: {report.seeds}; each effect's paired t interval is in",
         "attribution.csv. The channels (sim/config/hold.py; docs/EXPERIMENTS.md):",
