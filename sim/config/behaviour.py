@@ -105,7 +105,8 @@ class WorkforceBehaviour:
         0.0,
         5.0,
         "log-hazard per point",
-        "assumption (Batt 2002: involvement lowers quits)",
+        "assumption (Batt 2002: involvement lowers quits); sim-twin updates it from surveys with "
+        "employee ids (a Cox model, docs/TWIN.md)",
         "rise of the log quit hazard per point of work happiness below 7",
     )
     quit_stress_slope: float = param(
