@@ -200,6 +200,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
             # Every team opens the page at once; then every team joins.
             contexts, pages = [], []
+            cpu0 = cpu_seconds(server.pid)
             t0 = time.monotonic()
             for _ in range(args.teams):
                 ctx = browser.new_context(viewport={"width": 1280, "height": 720})
@@ -212,6 +213,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for page in pages:
                 page.wait_for_selector(".btn-join")
             result["first_render_all_s"] = time.monotonic() - t0
+            result["first_render_server_cpu_s"] = cpu_seconds(server.pid) - cpu0
+            cpu0 = cpu_seconds(server.pid)
             print(f"{args.teams} pages rendered: {result['first_render_all_s']:.1f} s", flush=True)
             t0 = time.monotonic()
             for i, page in enumerate(pages):
@@ -221,6 +224,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for page in pages:
                 page.wait_for_selector(".team-day")
             result["join_all_s"] = time.monotonic() - t0
+            result["join_server_cpu_s"] = cpu_seconds(server.pid) - cpu0
             print(f"{args.teams} teams joined: {result['join_all_s']:.1f} s", flush=True)
             result["memory_after_join"] = memory(server.pid)
 
@@ -345,8 +349,9 @@ def markdown(result: dict[str, Any], summary: dict[str, Any], args: argparse.Nam
         f"log: {result['server_log_tracebacks']}.",
         "",
         f"- server start: {result['server_start_s']:.1f} s; {args.teams} pages opened at once, "
-        f"all rendered: {result['first_render_all_s']:.1f} s; all joined: "
-        f"{result['join_all_s']:.1f} s",
+        f"all rendered: {result['first_render_all_s']:.1f} s (server CPU "
+        f"{result['first_render_server_cpu_s']:.1f} s); all joined: {result['join_all_s']:.1f} s "
+        f"(server CPU {result['join_server_cpu_s']:.1f} s)",
         f"- click to every team page showing the new quarter, decisions {args.think} s before "
         f"the click: p95 {summary['prepared_p95_s']:.2f} s, median "
         f"{summary['prepared_median_s']:.2f} s, max {summary['prepared_max_s']:.2f} s "

@@ -16,8 +16,6 @@ market wage rise, a competitor raising expectations) act from the first day of t
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import gc
 import hmac
 import math
 import shutil
@@ -38,13 +36,16 @@ from sim.kpis import REGISTRY
 from sim.outputs import summarise
 from sim.viz.data import MIN_RATE_DAYS, WINDOW
 from sim.viz.levers import WORKSHOP_EMPLOYEES, lever_specs
-from sim.workshop.play import BUDGET_CUT, Player
+from sim.workshop.play import BUDGET_CUT, Player, give_back_memory
 from sim.workshop.storyline import EVENTS, ROUND_LENGTHS, WORKSHOP_LEVERS, Storyline
 from sim.workshop.team import Team, planned_cost
 
 __all__ = ["Room", "Team", "WorkshopError", "planned_cost", "rank"]
 
 DEBOUNCE = 1.0  # s without a change in the room before units' rounds are prepared (play.py)
+# s after a round before the next is prepared: copying a dozen models for the workers holds the
+# server's interpreter for a second or more, which the pages showing the new round need first.
+AFTER_ROUND = 5.0
 IDLE_TIMEOUT = 600.0  # s a team may have no page open before its unit is parked (team.py)
 SCORECARD = ("profit", "nps", "enps", "employee_turnover_annual")
 DEFAULT_WEIGHTS = {"profit": 1.0, "nps": 1.0, "enps": 1.0, "employee_turnover_annual": 1.0}
@@ -164,6 +165,7 @@ class Room:
         self.played: list[RoundRecord] = []
         self.advance_seconds: list[float] = []
         self.prepared: list[tuple[int, int]] = []  # per round: units prepared at the click, all
+        self._round_done = -math.inf  # when the last round was played (time.monotonic)
         self._open_round(1)
         self.player = Player(workers)
         self._closed = threading.Event()
@@ -213,6 +215,9 @@ class Room:
             while now != seen and not self._closed.is_set():  # until the room is still
                 seen = now
                 now = self._wait_any(seen, timeout=DEBOUNCE)
+            quiet = AFTER_ROUND - (time.monotonic() - self._round_done)
+            if quiet > 0 and self._closed.wait(quiet):
+                break
             with self.lock:
                 if self.state not in ("lobby", "open", "paused"):
                     continue
@@ -537,6 +542,7 @@ class Room:
             self.played.append(rnd)
             self.round = rnd.number
             self.advance_seconds.append(seconds)
+            self._round_done = time.monotonic()
             if self.round >= self.storyline.rounds:
                 self.state, self.pending = "finished", []
             else:
@@ -569,16 +575,6 @@ class Room:
             Standing(i + 1, name, score, rows[name], name == REFERENCE)
             for i, (name, score) in enumerate(rank(rows, weights))
         ]
-
-
-def give_back_memory() -> None:
-    """Collect the parked models (their agents refer to them in cycles) and hand freed heap
-    back to the system: glibc keeps freed arrays of a few MB in its arenas, so without
-    malloc_trim the server's resident memory did not fall when units were parked (measured:
-    6 parked units of 20 desks returned about 117 MiB only after the trim)."""
-    gc.collect()
-    with contextlib.suppress(OSError, AttributeError):  # not glibc (macOS): nothing to trim
-        ctypes.CDLL(None).malloc_trim(0)
 
 
 def display_scale(key: str) -> float:
