@@ -292,12 +292,29 @@ def test_rounds_prepared_in_a_worker_equal_rounds_played_here():
             room.advance()
             room.inject("demand_surge")
             room.advance()
+        # Units ready at the click (the facilitator's page shows it): the worker had prepared
+        # both for the first round; the second was clicked at once.
+        assert there.prepared == [(2, 2), (0, 2)] and here.prepared == [(2, 2), (2, 2)]
         for a, b in ((here.teams["A"], there.teams["A"]), (here.reference, there.reference)):
             pd.testing.assert_frame_equal(a.timeseries(), b.timeseries())
             assert a.model.org.market_expectation == b.model.org.market_expectation
             assert a.model.org.market_expectation == pytest.approx(market + COMPETITOR_POINTS)
     finally:
         there.close()
+
+
+def test_team_panels_are_drawn_once_per_day_and_language():
+    room = _room()
+    team = room.join(CODE, "A")
+    room.start()
+    room.advance()
+    first = room.panels(team, "en")
+    assert len(first) == 2 and all(p.startswith(b"\x89PNG") for p in first)
+    room.set_lever(team, "training", 0.8)  # its dotted line would be past the last day shown
+    assert room.panels(team, "en") is first
+    assert room.panels(team, "nl") != first
+    room.advance()
+    assert room.panels(team, "en") is not first
 
 
 def test_an_unknown_event_is_refused():
