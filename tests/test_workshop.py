@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -17,6 +18,7 @@ from sim.config import ConfigError
 from sim.outputs import summarise
 from sim.viz.i18n import LANGUAGES
 from sim.workshop import debrief, serve, storyline
+from sim.workshop import room as room_module
 from sim.workshop.labels import WORKSHOP_LABELS
 from sim.workshop.play import (
     BUDGET_CUT,
@@ -209,6 +211,21 @@ def test_a_team_gone_for_long_is_parked_and_comes_back_exactly():
     pd.testing.assert_frame_equal(twin.timeseries(), room.reference.timeseries())
     room.close()
     assert not room._scratch.exists()
+
+
+def test_parked_units_of_a_killed_server_are_removed_by_the_next(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    left = tmp_path / f"sim-workshop-{dead}-abc"
+    left.mkdir()
+    (left / "unit-1.pkl").write_bytes(b"x")
+    ours = room_module.scratch_folder()
+    assert not left.exists() and ours.exists() and ours.parent == tmp_path
 
 
 def test_decisions_are_refused_outside_an_open_round_and_on_closed_levers():

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import hmac
 import math
+import os
 import shutil
 import tempfile
 import threading
@@ -341,7 +342,7 @@ class Room:
                 if team is None or team.parked is not None or now - since < self.idle_timeout:
                     continue
                 if self._scratch is None:
-                    self._scratch = Path(tempfile.mkdtemp(prefix="sim-workshop-"))
+                    self._scratch = scratch_folder()
                 team.park(self._scratch)
                 self.player.forget(name)
                 with self._panels_lock:
@@ -575,6 +576,16 @@ class Room:
             Standing(i + 1, name, score, rows[name], name == REFERENCE)
             for i, (name, score) in enumerate(rank(rows, weights))
         ]
+
+
+def scratch_folder() -> Path:
+    """A new temporary folder for parked units, named by this process; folders of processes
+    that are gone (a server killed before it could remove its own) are removed first."""
+    for old in Path(tempfile.gettempdir()).glob("sim-workshop-*-*"):
+        pid = old.name.split("-")[2]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists() and old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"sim-workshop-{os.getpid()}-"))
 
 
 def display_scale(key: str) -> float:

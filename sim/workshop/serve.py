@@ -13,6 +13,7 @@ import atexit
 import os
 import re
 import secrets
+import signal
 import sys
 from pathlib import Path
 
@@ -131,7 +132,10 @@ def main(argv: list[str] | None = None) -> None:
     except ConfigError as ex:
         print(f"error: {ex}", file=sys.stderr)
         sys.exit(2)
-    atexit.register(built.close)  # the worker processes end with the server
+    atexit.register(built.close)  # the worker processes and parked units' files end with it
+    # uvicorn re-raises a SIGTERM once it has shut down; Python's default action would end the
+    # process without atexit (parked units' files were left in the temporary folder).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     host = f"[{args.host}]" if ":" in args.host else args.host
     if not is_loopback(args.host):
         print(
