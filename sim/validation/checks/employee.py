@@ -62,6 +62,13 @@ def market_orientation_runs(size: Size) -> list[RunSpec]:
     ]
 
 
+def last_year_share_9_10(run: dict) -> float:
+    """The employee surveys' share answering 9-10 on work happiness, over the last year."""
+    s = run["surveys"]
+    s = s[(s.population == "employees") & (s.day > run["ts"].day.max() - 365)]
+    return float(s.share_9_10.mean())
+
+
 @EMPLOYEE.check(
     "market_orientation",
     Published(
@@ -86,13 +93,6 @@ def market_orientation_runs(size: Size) -> list[RunSpec]:
     ),
     runs=market_orientation_runs,
 )
-def last_year_share_9_10(run: dict) -> float:
-    """The employee surveys' share answering 9-10 on work happiness, over the last year."""
-    s = run["surveys"]
-    s = s[(s.population == "employees") & (s.day > run["ts"].day.max() - 365)]
-    return float(s.share_9_10.mean())
-
-
 def market_orientation(size: Size, get: Get, pub: Published) -> Judgement:
     per = {}
     for level in size.levels:
