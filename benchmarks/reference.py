@@ -72,7 +72,7 @@ class RefCustomer(mesa.Agent):
         # Starting customers stand where past service left them (loyalty.fill_customers).
         gap = getattr(b, "start_satisfaction_gap", 0.0) if start else 0.0
         self.satisfaction = _clip(self.baseline - gap, 0.0, 10.0)
-        self.expectation = r.gauss(0.0, 0.5)
+        self.expectation = r.gauss(model.org.market_expectation, 0.5)
         self.tenure = r.expovariate(1.0 / (4 * 365.0)) if start else 0.0
         self.value = org.revenue_per_customer_year * r.lognormvariate(-0.125, 0.5)
         self.need_rate = r.gammavariate(2.0, org.contacts_per_customer_year / 2.0)
@@ -212,6 +212,10 @@ class RefEmployee(mesa.Agent):
         self.seat = seat
         self.team = r.randrange(model.org.teams)
         self.trait = r.gauss(0.0, b.trait_sd)
+        self.manager = model.managers[self.team]
+        self.disposition = r.gauss(0.0, b.disposition_sd)
+        self.ability = _clip(r.gauss(1.0, b.ability_sd), 0.3, 1.7)
+        self.resilience = r.gauss(0.0, b.resilience_sd)
         self.recommend_bias = r.gauss(-0.5, 1.0)
         self.mirror = 0.0
         freedom = 1.0 - pol.script_strictness
@@ -224,15 +228,15 @@ class RefEmployee(mesa.Agent):
             start = workforce.new_hire_skill(pol, b)
             self.skill = 1.0 - (1.0 - start) * math.exp(-pace * years * 365.0)
             self.deviation = freedom * (1.0 - math.exp(-years * 365.0 / b.deviation_learning_days))
-            self.engagement = _clip(7.0 + self.trait, 0.0, 10.0)
-            self.stress = 0.3
+            self.engagement = _clip(7.0 + self.trait + self.manager, 0.0, 10.0)
+            self.stress = _clip(0.3 + self.resilience, 0.0, 1.0)
         else:
             self.tenure = 0.0
             self.age = r.uniform(20.0, 35.0)
             self.training_left = float(pol.onboarding_days)
             self.skill = workforce.new_hire_skill(pol, b)
             self.deviation = 0.0
-            self.engagement = _clip(7.5 + self.trait, 0.0, 10.0)
+            self.engagement = _clip(7.5 + self.trait + self.manager, 0.0, 10.0)
             self.stress = 0.1
         self.on_duty = False
         self._reset_day()
@@ -262,13 +266,16 @@ class RefEmployee(mesa.Agent):
             )
         p *= b.resolve_base * (1.0 - b.pressure_resolution_loss * pol.productivity_pressure)
         p *= 1.0 - b.rush_resolution_loss * (1.0 - m.effort)  # rushed: fewer fixes
+        p *= _clip(1.0 + b.engagement_effort * (self.engagement - 7.0), 0.5, 1.5) * self.ability
         resolved = r.random() < p
         p_fail = b.failure_rate * (2.0 - self.skill) * (1.0 + b.burnout_effect * self.stress)
         p_fail *= 1.0 + INTERNAL_SERVICE_ERROR * (REFERENCE_INTERNAL_SERVICE - pol.internal_service)
         failure = r.random() < _clip(p_fail, 0.0, 1.0)
         positivity = _clip(
             0.5
-            + 0.1 * (self.engagement - 7.0)
+            + b.display_slope * (self.engagement - 7.0)
+            + self.disposition
+            + r.gauss(0.0, b.display_noise_sd)
             - 0.5 * b.burnout_effect * (self.stress - 0.3)
             - b.busyness_effect * (m.occupancy - 0.8),
             0.0,
@@ -339,7 +346,9 @@ class RefEmployee(mesa.Agent):
             bad_share = self.bad / self.served
         demands = m.workload + 0.5 * pol.productivity_pressure + 2.0 * m.overtime_share + bad_share
         resources = self.skill + can + feel
-        target_stress = _clip(b.stress_gain * (demands - resources) + b.stress_offset, 0.0, 1.0)
+        target_stress = _clip(
+            b.stress_gain * (demands - resources) + b.stress_offset + self.resilience, 0.0, 1.0
+        )
         self.stress += (target_stress - self.stress) / b.stress_adjust_days
         years = self.tenure / 365.0
         plateau = b.plateau_penalty * (1.0 - pol.development) * _clip((years - 5.0) / 5.0, 0, 1)
@@ -350,6 +359,8 @@ class RefEmployee(mesa.Agent):
             + b.mirror_weight * self.mirror
             - plateau
             + self.trait
+            + self.manager
+            + m.org.manager_skill
         )
         self.engagement += (target - self.engagement) / b.engagement_adjust_days
         self.engagement = _clip(self.engagement, 0.0, 10.0)
@@ -362,7 +373,11 @@ class RefEmployee(mesa.Agent):
         factor = b.newcomer_quit_factor if self.tenure < 182.0 else 1.0
         if self.tenure > 5 * 365.0:
             factor = b.veteran_quit_factor
-        hazard = _clip(b.quit_rate_annual / 365.0 * math.exp(log_h) * factor, 0.0, 1.0)
+        hazard = _clip(
+            m.org.labour_market_quit_factor * b.quit_rate_annual / 365.0 * math.exp(log_h) * factor,
+            0.0,
+            1.0,
+        )
         if m.random.random() < hazard:
             m.quitting.append(self)
 
@@ -387,6 +402,8 @@ class ReferenceModel(mesa.Model):
         self.mo = workforce.market_orientation(pol)
         self.want = ((1.0 - pol.script_strictness) + self.mo) / 2.0
         self.feel = (pol.leadership_consistency + _clip(pol.pay_level - 0.5, 0.0, 1.0)) / 2.0
+        # Each team's manager: an offset of work happiness (workforce.team_managers).
+        self.managers = [self.random.gauss(0.0, b.manager_sd) for _ in range(self.org.teams)]
         self.seats = workforce.headcount_budget(self.org.employees, pol.staffing_level, 1, 1)
         self.seat_agent: list[RefEmployee | None] = [
             RefEmployee(self, s, veteran=True) for s in range(self.seats)

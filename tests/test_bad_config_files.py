@@ -61,11 +61,12 @@ def test_survey_groups_below_five_are_suppressed_but_the_whole_is_kept() -> None
 
     groups = np.array([0, 0, 0, 1, 1, 1, 1, 1])
     answers = np.array([10, 10, 0, 9, 9, 9, 9, 9])
-    rows = survey._rows(1, "team", ["a", "b"], groups, answers, answers.astype(float))
+    rows = survey._rows(1, "team", ["a", "b"], groups, answers, answers.astype(float), "employees")
     small, big = rows
     assert small["suppressed"] and np.isnan(small["nps"]) and small["n"] == 3
     assert not big["suppressed"] and big["nps"] == 100.0
-    whole = survey._rows(1, "all", ["all"], np.zeros(3, int), answers[:3], None)[0]
+    scores = answers[:3].astype(float)
+    whole = survey._rows(1, "all", ["all"], np.zeros(3, int), answers[:3], scores, "customers")[0]
     assert not whole["suppressed"] and whole["nps"] == pytest.approx(100 * (2 / 3 - 1 / 3))
 
 

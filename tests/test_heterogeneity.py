@@ -130,3 +130,13 @@ def test_a_rival_raises_the_expectations_of_customers_now_and_to_come(small_conf
     after = model.customers.expectation[model.customers.active].mean()
     assert after - before == pytest.approx(0.5)
     assert model.org.market_expectation == 0.5  # newcomers are drawn with it
+
+
+def test_sim_units_refuses_periods_shorter_than_the_survey_interval(tmp_path):
+    out = tmp_path / "units"
+    result = run_study("sim-units", ["units=5", "days=120", "period_days=60"], out)
+    assert result.returncode == 2
+    line = result.stderr.strip()
+    assert "period_days=60" in line and "survey_interval_days (91)" in line
+    assert len(line.splitlines()) == 1
+    assert not out.exists() or not any(out.iterdir())

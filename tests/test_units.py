@@ -36,6 +36,7 @@ def test_units_end_to_end_writes_one_finite_row_per_unit_and_the_chain(tmp_path)
         "units=6",
         "days=120",
         "period_days=60",
+        "survey_interval_days=30",  # two pulse surveys per period
         "size.employees=5",
         "size.customers={min:1500,max:2500}",
         "workers=2",

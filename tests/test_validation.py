@@ -89,6 +89,7 @@ def test_every_check_is_declared_in_its_section_module_with_its_figure_and_range
     assert CHECKS["turnover"].published.band == (0.25, 0.50)
     assert [c.name for c in CHECKS.values() if c.published.added] == [
         "script_transition",
+        "satisfaction_performance",
         "failure_vs_success",
     ]
 

@@ -230,6 +230,13 @@ def settings_from(cfg: DictConfig, base: SimConfig) -> UnitSettings:
     if c_lo < 1:
         raise ConfigError("experiment.size.customers", [c_lo, c_hi], "at least 1 customer")
     period = _positive_int("experiment.period_days", exp.get("period_days"))
+    if period < base.survey_interval_days:  # attitudes come from the period's pulse surveys
+        raise ConfigError(
+            "experiment.period_days",
+            period,
+            f"at least survey_interval_days ({base.survey_interval_days}): each period's "
+            "attitudes are read from its pulse surveys (or give survey_interval_days=<n>)",
+        )
     if base.days < 2 * period:
         raise ConfigError("days", base.days, f"at least 2 x experiment.period_days = {2 * period}")
     conf = exp.get("conf_level", 0.95)
