@@ -46,20 +46,10 @@ TARGET_COLLECTION_SHARE = 0.10
 
 def child(job: dict[str, Any], tree: Path = ROOT) -> dict[str, Any]:
     """Run one job in a fresh interpreter on the simulator in `tree` and return its JSON line."""
-    env = dict(os.environ)
     # The tree first, and as the working folder: `-m` puts the working folder on sys.path.
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(tree), env.get("PYTHONPATH")) if p)
-    proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.harness", json.dumps(job)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tree,
-        check=False,
+    return identity.json_from(
+        tree, ["-m", "benchmarks.harness", json.dumps(job)], f"benchmark child ({job})"
     )
-    if proc.returncode != 0:
-        raise SystemExit(f"benchmark child failed ({job}):\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def stats_of(values: list[float]) -> dict[str, float]:

@@ -123,20 +123,23 @@ def digest_all(names: list[str]) -> dict[str, dict[str, str]]:
     return {name: digest_case(*CASES[name]) for name in names}
 
 
-def run_side(tree: Path, names: list[str]) -> dict[str, dict[str, str]]:
-    """Digests of the simulator in `tree`, computed in a fresh interpreter."""
-    env = dict(os.environ, PYTHONPATH=str(tree))
+def json_from(tree: Path, args: list[str], what: str) -> Any:
+    """Run `python ARGS` on the simulator in `tree` (first on sys.path, and the working folder)
+    in a fresh interpreter, and return the JSON of its last line of output."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(tree), env.get("PYTHONPATH")) if p)
     proc = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--digest", "--cases", ",".join(names)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tree,
-        check=False,
+        [sys.executable, *args], capture_output=True, text=True, env=env, cwd=tree, check=False
     )
     if proc.returncode != 0:
-        raise SystemExit(f"digest in {tree} failed:\n{proc.stderr[-3000:]}")
+        raise SystemExit(f"{what} in {tree} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def run_side(tree: Path, names: list[str]) -> dict[str, dict[str, str]]:
+    """Digests of the simulator in `tree`, computed in a fresh interpreter."""
+    script = str(Path(__file__).resolve())
+    return json_from(tree, [script, "--digest", "--cases", ",".join(names)], "digest")
 
 
 def unpack(ref: str, into: Path) -> Path:

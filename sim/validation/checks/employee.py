@@ -343,6 +343,12 @@ def script_transition(size: Size, get: Get, pub: Published) -> Judgement:
     return judgement
 
 
+def experienced_agents(size: Size, get: Get) -> pd.DataFrame:
+    """Every agent record of the baseline runs' last half year with at least 200 contacts."""
+    agents = pd.concat([get(s)["agents"] for s in org_runs(size)], ignore_index=True)
+    return agents[agents.contacts >= 200]
+
+
 @EMPLOYEE.check(
     "burnout",
     Published(
@@ -360,8 +366,7 @@ def script_transition(size: Size, get: Get, pub: Published) -> Judgement:
     runs=org_runs,
 )
 def burnout(size: Size, get: Get, pub: Published) -> Judgement:
-    agents = pd.concat([get(s)["agents"] for s in org_runs(size)], ignore_index=True)
-    agents = agents[agents.contacts >= 200]
+    agents = experienced_agents(size, get)
     r_exp = corr_ci(agents.stress, agents.experience)
     r_res = corr_ci(agents.stress, agents.resolution)
     share = r_exp.value**2 if math.isfinite(r_exp.value) else float("nan")
@@ -407,8 +412,7 @@ def burnout(size: Size, get: Get, pub: Published) -> Judgement:
     runs=org_runs,
 )
 def satisfaction_performance(size: Size, get: Get, pub: Published) -> Judgement:
-    agents = pd.concat([get(s)["agents"] for s in org_runs(size)], ignore_index=True)
-    agents = agents[agents.contacts >= 200]
+    agents = experienced_agents(size, get)
     r_exp = corr_ci(agents.work_happiness, agents.experience)
     r_res = corr_ci(agents.work_happiness, agents.resolution)
     model = f"r(work happiness, customers' experience) = {r_exp.fmt('+.2f')}"
