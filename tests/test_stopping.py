@@ -192,7 +192,8 @@ def test_sigkill_of_a_study_leaves_no_worker(command, tmp_path):
     """SIGKILL gives the command no chance to clean up: the workers go by themselves, because
     each asked the kernel to kill it when its parent dies."""
     c = command(
-        "sim-units", "units=40", "period_days=20", "days=40", "size.employees=3", "org.teams=1",
+        "sim-units", "units=40", "period_days=20", "days=40", "survey_interval_days=10",
+        "size.employees=3", "org.teams=1",
         "size.customers.min=1500", "size.customers.max=2000", "workers=2",
         f"hydra.run.dir={tmp_path / 'units'}",
     )  # fmt: skip
