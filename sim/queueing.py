@@ -59,16 +59,9 @@ def erlang_c(
     return QueueStats(p_wait, float(service_level), 0.0, float(mean_wait), load / servers)
 
 
-def _erlang_a_integer(
-    servers: int, arrival_rate: float, handle_time: float, patience: float, target_wait: float
-) -> QueueStats:
-    if arrival_rate <= 0:
-        return QueueStats(0.0, 1.0, 0.0, 0.0, 0.0)
-    if servers <= 0:
-        # Nobody answers: every caller waits until they give up.
-        return QueueStats(1.0, 0.0, 1.0, patience, 0.0)
-    mu, theta = 1.0 / handle_time, 1.0 / patience
-    lam = arrival_rate
+def stationary(servers: int, lam: float, mu: float, theta: float) -> tuple[np.ndarray, float]:
+    """The M/M/n+M chain's stationary distribution over 0..n+K in the system (K: where the tail
+    is negligible), and x = n mu / theta."""
     # log pi_j for j = 0..n (M/M/n part): Poisson weights; then the queue tail.
     j = np.arange(servers + 1)
     log_head = j * np.log(lam / mu) - special.gammaln(j + 1)
@@ -80,6 +73,19 @@ def _erlang_a_integer(
     log_pi = np.concatenate((log_head[:-1], log_tail))
     pi = np.exp(log_pi - log_pi.max())  # normalised below: logsumexp without its overhead
     pi /= pi.sum()
+    return pi, x
+
+
+def _erlang_a_integer(
+    servers: int, arrival_rate: float, handle_time: float, patience: float, target_wait: float
+) -> QueueStats:
+    if arrival_rate <= 0:
+        return QueueStats(0.0, 1.0, 0.0, 0.0, 0.0)
+    if servers <= 0:
+        # Nobody answers: every caller waits until they give up.
+        return QueueStats(1.0, 0.0, 1.0, patience, 0.0)
+    mu, theta = 1.0 / handle_time, 1.0 / patience
+    pi, x = stationary(servers, arrival_rate, mu, theta)
     pi_head, pi_tail = pi[:servers], pi[servers:]  # tail[k]: n + k in system, k waiting ahead
     k = np.arange(pi_tail.size)
     served = x / (x + k + 1)

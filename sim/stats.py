@@ -267,3 +267,62 @@ __all__ = [
     "variance_split",
     "welch_ci",
 ]
+
+
+# ---- regression (the chain across units) --------------------------------------------------
+@dataclass(frozen=True)
+class Fit:
+    """An OLS coefficient with its standard error and confidence interval."""
+
+    term: str
+    coef: float
+    se: float
+    ci_low: float
+    ci_high: float
+    p: float
+    r2: float
+    n: int
+
+
+def ols(y: Sequence[float], X: dict[str, Sequence[float]], *, conf: float = 0.95) -> list[Fit]:
+    """Ordinary least squares of y on an intercept and the columns of X.
+
+    Classical (homoscedastic) standard errors, t intervals with n - k - 1 degrees of freedom:
+    for one regressor the same slope, standard error and p-value as scipy.stats.linregress.
+
+    Returns:
+        One Fit per term: "intercept" first, then the columns of X in order.
+    """
+    y = np.asarray(y, dtype=float)
+    names = list(X)
+    A = np.column_stack([np.ones_like(y)] + [np.asarray(X[k], dtype=float) for k in names])
+    n, k = A.shape
+    if n <= k:
+        raise ValueError(f"OLS needs more observations ({n}) than terms ({k})")
+    beta, *_ = np.linalg.lstsq(A, y, rcond=None)
+    resid = y - A @ beta
+    dof = n - k
+    sigma2 = float(resid @ resid) / dof
+    cov = sigma2 * np.linalg.pinv(A.T @ A)
+    se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    tss = float(((y - y.mean()) ** 2).sum())
+    r2 = 1.0 - float(resid @ resid) / tss if tss > 0 else float("nan")
+    tcrit = float(stats.t.ppf(0.5 + conf / 2.0, dof))
+    out = []
+    for i, term in enumerate(["intercept", *names]):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = beta[i] / se[i] if se[i] > 0 else math.copysign(math.inf, beta[i] or 1.0)
+        p = float(2.0 * stats.t.sf(abs(t), dof)) if math.isfinite(t) else 0.0
+        out.append(
+            Fit(
+                term,
+                float(beta[i]),
+                float(se[i]),
+                float(beta[i] - tcrit * se[i]),
+                float(beta[i] + tcrit * se[i]),
+                p,
+                r2,
+                n,
+            )
+        )
+    return out

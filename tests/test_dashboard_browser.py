@@ -19,16 +19,11 @@ from pathlib import Path
 import pytest
 from conftest import serving
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from benchmarks import workshop_load
+
+# Debian's chromium and its headless flags: one definition with the workshop's load test.
+CHROMIUM = Path(workshop_load.CHROMIUM)
+CHROMIUM_ARGS = workshop_load.ARGS
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOT = ROOT / "docs" / "img" / "dashboard.png"
 LOCAL = re.compile(r"^(https?|wss?)://127\.0\.0\.1(:\d+)?/")

@@ -17,15 +17,7 @@ BETAINCC = special.betaincc  # the ufunc itself, for the tests that count its ca
 def _tail(servers: int, lam: float, handle: float, patience: float, target: float):
     """The queue tail Erlang A sums over, as `_erlang_a_integer` builds it."""
     mu, theta = 1.0 / handle, 1.0 / patience
-    j = np.arange(servers + 1)
-    log_head = j * np.log(lam / mu) - special.gammaln(j + 1)
-    x = servers * mu / theta
-    tail_len = int(max(64, 4 * (lam / theta - x) + 40 * np.sqrt(lam / theta + 1) + 64))
-    m = np.arange(1, tail_len + 1)
-    log_tail = log_head[-1] + np.concatenate(([0.0], np.cumsum(np.log(lam / (theta * (x + m))))))
-    log_pi = np.concatenate((log_head[:-1], log_tail))
-    pi = np.exp(log_pi - log_pi.max())
-    pi /= pi.sum()
+    pi, x = queueing.stationary(servers, lam, mu, theta)
     pi_tail = pi[servers:]
     k = np.arange(pi_tail.size)
     return pi_tail, x / (x + k + 1), x + 1, k, np.exp(-theta * target)

@@ -19,11 +19,11 @@ from sim.analysis.chain import (
     Lever,
     UnitSettings,
     draw_units,
-    ols,
     period_metrics,
 )
 from sim.cli import CONFIG_DIR
 from sim.config import RANGES, ConfigError
+from sim.stats import ols
 from sim.study import checked_settings
 
 

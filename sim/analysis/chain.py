@@ -22,8 +22,6 @@ since they need no mapping.
 from __future__ import annotations
 
 import copy
-import math
-from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from functools import partial
 from pathlib import Path
@@ -36,7 +34,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from omegaconf import DictConfig, OmegaConf  # noqa: E402
-from scipy import stats  # noqa: E402
 from scipy.stats import qmc  # noqa: E402
 
 from sim.analysis.parallel import parallel_map, workers_setting  # noqa: E402
@@ -48,6 +45,7 @@ from sim.config import (  # noqa: E402
     SimConfig,
     validate,
 )
+from sim.stats import Fit, ols  # noqa: E402
 
 # Sears (Rucci, Kirn & Quinn 1998): +5 attitude -> +1.3 impression -> +0.5% revenue growth.
 SEARS_ATTITUDE_STEP = 5.0
@@ -83,65 +81,6 @@ CORRELATED = (
     "revenue_growth_pct",
     "profit_p2",
 )
-
-
-# ---- regression ----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Fit:
-    """An OLS coefficient with its standard error and confidence interval."""
-
-    term: str
-    coef: float
-    se: float
-    ci_low: float
-    ci_high: float
-    p: float
-    r2: float
-    n: int
-
-
-def ols(y: Sequence[float], X: dict[str, Sequence[float]], *, conf: float = 0.95) -> list[Fit]:
-    """Ordinary least squares of y on an intercept and the columns of X.
-
-    Classical (homoscedastic) standard errors, t intervals with n - k - 1 degrees of freedom:
-    for one regressor the same slope, standard error and p-value as scipy.stats.linregress.
-
-    Returns:
-        One Fit per term: "intercept" first, then the columns of X in order.
-    """
-    y = np.asarray(y, dtype=float)
-    names = list(X)
-    A = np.column_stack([np.ones_like(y)] + [np.asarray(X[k], dtype=float) for k in names])
-    n, k = A.shape
-    if n <= k:
-        raise ValueError(f"OLS needs more observations ({n}) than terms ({k})")
-    beta, *_ = np.linalg.lstsq(A, y, rcond=None)
-    resid = y - A @ beta
-    dof = n - k
-    sigma2 = float(resid @ resid) / dof
-    cov = sigma2 * np.linalg.pinv(A.T @ A)
-    se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
-    tss = float(((y - y.mean()) ** 2).sum())
-    r2 = 1.0 - float(resid @ resid) / tss if tss > 0 else float("nan")
-    tcrit = float(stats.t.ppf(0.5 + conf / 2.0, dof))
-    out = []
-    for i, term in enumerate(["intercept", *names]):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = beta[i] / se[i] if se[i] > 0 else math.copysign(math.inf, beta[i] or 1.0)
-        p = float(2.0 * stats.t.sf(abs(t), dof)) if math.isfinite(t) else 0.0
-        out.append(
-            Fit(
-                term,
-                float(beta[i]),
-                float(se[i]),
-                float(beta[i] - tcrit * se[i]),
-                float(beta[i] + tcrit * se[i]),
-                p,
-                r2,
-                n,
-            )
-        )
-    return out
 
 
 # ---- settings ------------------------------------------------------------------------------
@@ -185,39 +124,37 @@ def _positive_int(key: str, value: Any) -> int:
     return value
 
 
+def _drawn(
+    specs: dict | None, setting: str, section: str, names: list[str], what: str, base: SimConfig
+) -> tuple[Lever, ...]:
+    """`units.<setting>`'s {min, max} per key of `section` (policy or org), checked against the
+    schema's names and ranges: the values drawn per unit."""
+    out = []
+    for name, spec in (specs or {}).items():
+        name = str(name).removeprefix(f"{section}.")
+        where = f"experiment.{setting}.{name}"
+        if name not in names:
+            raise ConfigError(where, spec, f"{what}: {', '.join(names)}")
+        key = f"{section}.{name}"
+        lo, hi = _minmax(where, spec)
+        lo_s, hi_s = RANGES[key]
+        if lo < lo_s or hi > hi_s:
+            raise ConfigError(where, [lo, hi], f"within [{lo_s}, {hi_s}]")
+        integer = isinstance(getattr(getattr(base, section), name), int)
+        out.append(Lever(key, lo, hi, integer))
+    return tuple(out)
+
+
 def settings_from(cfg: DictConfig, base: SimConfig) -> UnitSettings:
     """Read and check `cfg.experiment` (configs/experiment/units.yaml)."""
     exp = OmegaConf.to_container(cfg.experiment, resolve=True) if cfg.experiment else {}
     if not isinstance(exp, dict):
         raise ConfigError("experiment", exp, "the units settings (experiment: units)")
     units = _positive_int("experiment.units", exp.get("units"))
-    names = [f.name for f in fields(PolicyConfig)]
-    levers = []
-    for name, spec in (exp.get("levers") or {}).items():
-        name = str(name).removeprefix("policy.")
-        if name not in names:
-            raise ConfigError(f"experiment.levers.{name}", spec, f"a lever: {', '.join(names)}")
-        key = f"policy.{name}"
-        lo, hi = _minmax(f"experiment.levers.{name}", spec)
-        lo_s, hi_s = RANGES[key]
-        if lo < lo_s or hi > hi_s:
-            raise ConfigError(f"experiment.levers.{name}", [lo, hi], f"within [{lo_s}, {hi_s}]")
-        integer = isinstance(getattr(base.policy, name), int)
-        levers.append(Lever(key, lo, hi, integer))
-    context = []
-    org_fields = {f.name: f for f in fields(OrgConfig) if "range" in f.metadata}
-    for name, spec in (exp.get("context") or {}).items():
-        name = str(name).removeprefix("org.")
-        if name not in org_fields:
-            raise ConfigError(
-                f"experiment.context.{name}", spec, f"an org value: {', '.join(org_fields)}"
-            )
-        key = f"org.{name}"
-        lo, hi = _minmax(f"experiment.context.{name}", spec)
-        lo_s, hi_s = RANGES[key]
-        if lo < lo_s or hi > hi_s:
-            raise ConfigError(f"experiment.context.{name}", [lo, hi], f"within [{lo_s}, {hi_s}]")
-        context.append(Lever(key, lo, hi, isinstance(getattr(base.org, name), int)))
+    policy_names = [f.name for f in fields(PolicyConfig)]
+    org_names = [f.name for f in fields(OrgConfig) if "range" in f.metadata]
+    levers = _drawn(exp.get("levers"), "levers", "policy", policy_names, "a lever", base)
+    context = _drawn(exp.get("context"), "context", "org", org_names, "an org value", base)
     size = exp.get("size") or {}
     employees = _positive_int("experiment.size.employees", size.get("employees"))
     if employees < base.org.teams:  # a unit's survey by team would have empty teams
@@ -244,13 +181,13 @@ def settings_from(cfg: DictConfig, base: SimConfig) -> UnitSettings:
         raise ConfigError("experiment.conf_level", conf, "a probability in [0.5, 1)")
     return UnitSettings(
         units=units,
-        levers=tuple(levers),
+        levers=levers,
         employees=employees,
         customers=(int(c_lo), int(c_hi)),
         period_days=period,
         workers=workers_setting(exp.get("workers")),
         conf_level=float(conf),
-        context=tuple(context),
+        context=context,
     )
 
 
