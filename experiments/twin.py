@@ -54,7 +54,7 @@ def check(settings: TwinSettings, base: SimConfig, _cfg: DictConfig) -> Checked:
     """Read and check the data, estimate, compose the twin's first config; refuse bad input."""
     from sim.analysis.parallel import workers_setting
     from sim.twin import build, data, estimate
-    from sim.twin.report import written_by_twin
+    from sim.twin.presets import written_by_twin
 
     name = settings.name
     if not name or not name.replace("_", "").replace("-", "").isalnum():

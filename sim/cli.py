@@ -91,6 +91,13 @@ def one_line_error(ex: BaseException, schema: type = SimConfig) -> str:
                 "of a study command (configs/experiment/, e.g. sim-compare experiment=quick)"
             )
         if allowed and ("not in" in text + cause or "To append" in text):
+            from sim.twin import presets  # a twin's preset from an older sim-twin: say so
+
+            stale = presets.stale_twin(
+                key, presets.chosen_org(sys.argv[1:]), presets.config_dirs(sys.argv[1:])
+            )
+            if stale:
+                return stale
             where = f"under {parent}" if parent else "at the top level"
             return f"{key} is not a config key: allowed keys {where}: {', '.join(allowed)}"
     if re.search(r"is not a subclass of (StageConfig|RoleConfig)", text + str(ex.__cause__ or "")):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,15 +16,10 @@ from sim.calibration.report import weighted_quantiles, weighted_stats
 from sim.config import SimConfig
 from sim.twin.build import FACTORS, FREE, SLOPE, SLOPE_PRIOR_SD, engagement_slope
 from sim.twin.estimate import Estimates, Figure, Hazard
+from sim.twin.presets import MARK
 from sim.twin.survival import AGE_BANDS, MIN_PEOPLE, TENURE_BANDS
 
 Z = 1.96
-MARK = "# sim-twin"  # opens a line of every preset sim-twin writes (install overwrites only these)
-
-
-def written_by_twin(path: Path) -> bool:
-    """A preset sim-twin wrote (its first lines carry MARK): one install may overwrite."""
-    return any(line.startswith(MARK) for line in path.read_text().splitlines()[:3])
 
 
 LABELS = {
