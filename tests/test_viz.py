@@ -394,3 +394,76 @@ def test_sim_viz_warns_off_loopback_and_refuses_a_busy_port(capsys):
     err = capsys.readouterr().err
     assert "warning: listening on 0.0.0.0" in err
     assert f"port {port} on 0.0.0.0 is in use" in err
+
+
+# ---- sim-viz on a twin (an org preset outside configs/, as sim-twin writes it) ----------------
+def _config_dir(root, name: str, preset: str):
+    """A folder like a twin's RUN_DIR/configs: org/<name>.yaml and a journey of the same name."""
+    (root / "org").mkdir(parents=True)
+    (root / "journey").mkdir()
+    (root / "org" / f"{name}.yaml").write_text(preset)
+    journey = (CONFIG_DIR / "journey" / "call_centre.yaml").read_text()
+    (root / "journey" / f"{name}.yaml").write_text(journey.replace("call_centre", name))
+    return root
+
+
+@pytest.fixture
+def viz_config_dir(monkeypatch):
+    """Compose with `sim-viz --config-dir`'s search path; the composed presets are cached per
+    name, so the caches start and end empty."""
+    levers.preset_config.cache_clear()
+    levers.lever_specs.cache_clear()
+
+    def use(folder) -> None:
+        monkeypatch.setenv(levers.CONFIG_DIR_ENV, str(folder))
+
+    yield use
+    levers.preset_config.cache_clear()
+    levers.lever_specs.cache_clear()
+
+
+TWIN_LIKE = """# @package _global_
+# sim-twin: a hand-written stand-in for a twin's preset (tests/test_viz.py)
+org:
+  name: mini
+  employees: 12
+  customers: 3000
+behaviour:
+  quit_rate_annual: 0.31
+"""
+
+
+def test_sim_viz_takes_a_twin_from_its_config_dir_and_the_session_builds_its_model(
+    tmp_path, viz_config_dir
+):
+    folder = _config_dir(tmp_path / "configs", "mini", TWIN_LIKE)
+    with pytest.raises(SystemExit):  # not in configs/org: only with --config-dir
+        serve.parse_args(["--org", "mini"])
+    args = serve.parse_args(["--config-dir", str(folder), "--org", "mini", "--employees", "6"])
+    assert (args.org, args.config_dir) == ("mini", str(folder))
+    viz_config_dir(folder)
+    serve.check_org("mini")  # composes: no exit
+    s = Session(org="mini", employees=6, seed=2)
+    assert s.model.org.name == "mini" and s.model.behaviour.quit_rate_annual == 0.31
+    # Scaled to the desks with the twin's own customers per employee (3000 / 12).
+    assert (s.model.org.employees, s.model.org.customers) == (6, 1500)
+    assert levers.preset_config("baseline", "mini").journey.name == "mini"
+    s.step(3)
+    assert s.day == 3
+
+
+def test_sim_viz_refuses_a_missing_config_dir_and_a_stale_twin_in_one_line(
+    tmp_path, viz_config_dir, monkeypatch, capsys
+):
+    with pytest.raises(SystemExit):
+        serve.parse_args(["--config-dir", str(tmp_path / "nowhere"), "--org", "mini"])
+    assert "--config-dir" in capsys.readouterr().err
+    stale = TWIN_LIKE.replace("# @package _global_\n", "") + "# @package _global_\n"
+    folder = _config_dir(tmp_path / "configs", "old", stale.replace("mini", "old"))
+    viz_config_dir(folder)
+    monkeypatch.setattr("sys.argv", ["sim-viz", "--config-dir", str(folder), "--org", "old"])
+    with pytest.raises(SystemExit) as ex:
+        serve.check_org("old")
+    assert ex.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "older sim-twin" in lines[0] and "name=old" in lines[0], lines

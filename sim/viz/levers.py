@@ -11,6 +11,7 @@ preset's value; the CLI still accepts the full range.
 from __future__ import annotations
 
 import copy
+import os
 import threading
 from dataclasses import dataclass, fields
 from functools import cache
@@ -48,6 +49,7 @@ WINDOWS = {"recovery_budget": (0.0, 2500.0), "staffing_level": (0.5, 1.5)}
 
 WORKSHOP_EMPLOYEES = 20  # desks on the floor: readable on a projector, a step in milliseconds
 DEFAULT_ORG = "call_centre"
+CONFIG_DIR_ENV = "SIM_VIZ_CONFIG_DIR"  # an extra config folder (sim-viz --config-dir)
 BASELINE = "baseline"
 
 _HYDRA_LOCK = threading.Lock()
@@ -89,10 +91,18 @@ def compose_config(overrides: list[str]) -> DictConfig:
         gh.clear()
         try:
             with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
-                return compose("config", overrides=overrides)
+                return compose("config", overrides=[*overrides, *search_path()])
         finally:
             if saved is not None:
                 GlobalHydra.instance().hydra = saved
+
+
+def search_path() -> list[str]:
+    """`sim-viz --config-dir DIR` (a twin's RUN/configs): Hydra's search path gains DIR after
+    configs/, as `--config-dir` does for the other commands (through the environment, since
+    Solara imports the app itself)."""
+    extra = os.environ.get(CONFIG_DIR_ENV)
+    return [f"hydra.searchpath=['file://{extra}']"] if extra else []
 
 
 def preset_names() -> list[str]:

@@ -8,9 +8,16 @@ import os
 import re
 import socket
 import sys
+from pathlib import Path
 
 from sim.cli import group_options
-from sim.viz.levers import DEFAULT_ORG, WORKSHOP_EMPLOYEES
+from sim.viz.levers import (
+    BASELINE,
+    CONFIG_DIR_ENV,
+    DEFAULT_ORG,
+    WORKSHOP_EMPLOYEES,
+    preset_config,
+)
 
 DEFAULT_PORT = 8765
 # Solara keeps a closed tab's session (its model and figures) for 24 h unless told otherwise:
@@ -54,12 +61,25 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
+def org_options(config_dir: str | None) -> list[str]:
+    """The organisation presets: configs/org's, and those of `config_dir`/org."""
+    extra = sorted(p.stem for p in (Path(config_dir) / "org").glob("*.yaml")) if config_dir else []
+    return sorted({*group_options("org"), *extra})
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="sim-viz", description="Start the workshop dashboard.")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port ({DEFAULT_PORT})")
     p.add_argument(
-        "--org", default=DEFAULT_ORG, choices=group_options("org"), help="organisation preset"
+        "--org",
+        default=DEFAULT_ORG,
+        help=f"organisation preset of configs/org or of --config-dir ({DEFAULT_ORG})",
+    )
+    p.add_argument(
+        "--config-dir",
+        help="an extra config folder holding org/ and journey/, as the other commands' "
+        "--config-dir: a twin's RUN_DIR/configs (sim-viz --config-dir RUN_DIR/configs --org NAME)",
     )
     p.add_argument(
         "--employees",
@@ -71,6 +91,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     session_timeout_option(p)
     args = p.parse_args(argv)
     check_session_timeout(p, args.session_timeout)
+    if args.config_dir is not None and not (Path(args.config_dir) / "org").is_dir():
+        p.error(f"--config-dir={args.config_dir} is not allowed: a folder holding org/")
+    orgs = org_options(args.config_dir)
+    if args.org not in orgs:
+        twin = "" if args.config_dir else " (a twin's: with --config-dir RUN_DIR/configs)"
+        p.error(f"--org={args.org} is not allowed: one of {', '.join(orgs)}{twin}")
     if not 1 <= args.employees <= 100_000:
         p.error(f"--employees={args.employees} is not allowed: a number in [1, 100000]")
     if not 1 <= args.port <= 65_535:
@@ -92,6 +118,9 @@ def main(argv: list[str] | None = None) -> None:
     # Solara imports sim.app itself: pass the options through the environment. No telemetry
     # and no version check: the dashboard must not call out (workshop rooms are often offline).
     os.environ["SIM_VIZ_ORG"] = args.org
+    if args.config_dir is not None:
+        os.environ[CONFIG_DIR_ENV] = str(Path(args.config_dir).resolve())
+    check_org(args.org)
     os.environ["SIM_VIZ_EMPLOYEES"] = str(args.employees)
     os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
     os.environ["SOLARA_KERNEL_CULL_TIMEOUT"] = args.session_timeout
@@ -105,6 +134,22 @@ def main(argv: list[str] | None = None) -> None:
         session_timeout=args.session_timeout,
         open_tab=args.open,
     )
+
+
+def check_org(org: str) -> None:
+    """Compose the organisation once before serving: a preset that does not compose (a twin's
+    from an older sim-twin, a bad value) stops here in one line, exit 2, not in a visitor's tab."""
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    from sim.cli import one_line_error
+    from sim.config import ConfigError
+
+    try:
+        preset_config(BASELINE, org)
+    except (ConfigError, HydraException, OmegaConfBaseException) as ex:
+        print(f"error: {one_line_error(ex)}", file=sys.stderr)
+        sys.exit(2)
 
 
 def run_solara(
