@@ -168,10 +168,11 @@ def test_a_late_team_catches_up_without_decisions(played):
 
 def test_a_team_gone_for_long_is_parked_and_comes_back_exactly():
     """A team with no page open past the idle timeout gives its model back (to a file); the
-    debrief still has its numbers; when it returns it has its unit as it was, and catches up
-    the rounds it missed without decisions, like a late team."""
+    debrief still has its numbers; when it returns it has its unit as it was, and a late team
+    starts as a copy of the reference."""
     room = Room(_story(), room_code=CODE, facilitator_key=KEY, employees=EMPLOYEES, idle_timeout=5)
-    a, b = room.join(CODE, "A"), room.join(CODE, "B")
+    a = room.join(CODE, "A")
+    room.join(CODE, "B")
     room.start()
     room.set_lever(a, "training", 1.5)
     room.predict(a, "nps", 3.0)
@@ -184,33 +185,65 @@ def test_a_team_gone_for_long_is_parked_and_comes_back_exactly():
     away = time.monotonic()
     assert room.park_idle(away + 1) == []  # not yet
     assert room.park_idle(away + 6) == ["A"]
-    assert (
-        a.model is None
-        and a.parked.exists()
-        and [u.name for u in room.units()]
-        == [
-            REFERENCE,
-            "B",
-        ]
-    )
+    assert a.model is None and a.parked.exists()
+    assert [u.name for u in room.units()] == [REFERENCE, "B"]
     pd.testing.assert_frame_equal(a.timeseries(), before)  # what the debrief reads
     assert [s.team for s in room.leaderboard()].count("A") == 1
     assert len(debrief.prediction_table(a)) == len(room.storyline.predict)
-    room.advance()  # A is not played while away
-    assert a.day == 30 and b.day == 60
-    twin = room.join(CODE, "twin")  # a late team: the reference's copy at day 60
+    twin = room.join(CODE, "twin")  # a late team: the reference's copy
     file = a.parked
     assert room.join(CODE, "A", a.token) is a and a.parked is None and not file.exists()
-    assert a.day == 60
-    # The round it missed, played on its own state without decisions.
-    shadow.apply_events(room.played[-1].events)
-    shadow.step(room.played[-1].days)
-    pd.testing.assert_frame_equal(a.timeseries(), shadow.timeseries())
+    pd.testing.assert_frame_equal(a.timeseries(), shadow.timeseries())  # exactly as it left
     assert a.levers()["training"] == 1.5
-    assert twin.day == 60
     pd.testing.assert_frame_equal(twin.timeseries(), room.reference.timeseries())
     room.close()
     assert not room._scratch.exists()
+
+
+def _leaver_and_stayer() -> tuple[Room, Team, Team]:
+    """Teams "gone" and "here" make the same decision; "gone" leaves and is parked."""
+    room = Room(_story(), room_code=CODE, facilitator_key=KEY, employees=EMPLOYEES, idle_timeout=5)
+    gone, here = room.join(CODE, "gone"), room.join(CODE, "here")
+    room.start()
+    for team in (gone, here):
+        room.set_lever(team, "script_strictness", 0.3)
+    room.inject("demand_surge")  # the missed rounds' events count too
+    room.advance()
+    room.attach(gone)()
+    assert room.park_idle(time.monotonic() + 6) == ["gone"]
+    return room, gone, here
+
+
+def test_a_parked_team_is_played_while_away_with_its_last_decisions():
+    """A team whose laptop slept loses no round: each round the room plays, its parked unit
+    plays too (on its file) with the levers it left with, exactly as a team that stayed and
+    decided the same; the leaderboard and the debrief see it; back, it goes on from there."""
+    room, gone, here = _leaver_and_stayer()
+    room.inject("wage_rise")
+    room.advance()
+    assert gone.parked is not None and gone.day == here.day == 60
+    pd.testing.assert_frame_equal(gone.timeseries(), here.timeseries())
+    assert gone.outcomes == here.outcomes and set(gone.outcomes) == {1, 2}
+    board = {s.team: s.values for s in room.leaderboard()}
+    assert board["gone"] == board["here"]
+    assert room.join(CODE, "gone", gone.token) is gone and gone.parked is None
+    assert gone.levers() == here.levers()
+    room.advance()  # the last round: both present again
+    pd.testing.assert_frame_equal(gone.timeseries(), here.timeseries())
+    room.close()
+
+
+def test_a_parked_team_not_yet_played_catches_up_on_return_the_same_way(monkeypatch):
+    """When a team comes back before its missed rounds were played (with workers they are
+    played a few seconds after the click), they are played then, with the same result."""
+    room, gone, here = _leaver_and_stayer()
+    monkeypatch.setattr(room, "play_parked", lambda: [])
+    room.advance()
+    assert gone.day == 30 and here.day == 60  # not played yet
+    assert room.join(CODE, "gone", gone.token) is gone and gone.day == 60
+    pd.testing.assert_frame_equal(gone.timeseries(), here.timeseries())
+    assert gone.outcomes == here.outcomes
+    room.close()
 
 
 def test_parked_units_of_a_killed_server_are_removed_by_the_next(tmp_path, monkeypatch):

@@ -29,9 +29,10 @@ import pickle
 import signal
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -52,6 +53,7 @@ TEAM_PANELS = ("scores", "profit")  # a team page's two line panels (sim/viz/fig
 # Niceness of the workers: rounds ahead of the click and pictures give way to the page server
 # on a small machine (a round played at the click still runs at once when the server is idle).
 WORKER_NICE = 5
+T = TypeVar("T")
 
 
 def events_on(model: ServiceModel, events: tuple[str, ...]) -> None:
@@ -105,6 +107,26 @@ def _play_blob(blob: bytes, events: tuple[str, ...], days: int) -> bytes:
     del played
     give_back_memory()
     return out
+
+
+def play_file(
+    path: str, rounds: tuple[tuple[tuple[str, ...], int], ...]
+) -> tuple[list[dict[str, float]], list[float]]:
+    """A parked unit's missed rounds (events, days), played on its file (away.py): the file
+    then holds the model after them. Returns the new days' timeseries rows and step times."""
+    with open(path, "rb") as f:
+        model = pickle.load(f)
+    start, seconds = len(model.history), []
+    for events, days in rounds:
+        seconds += play(model, events, days).step_seconds
+    tmp = f"{path}.tmp"
+    with open(tmp, "wb") as f:
+        pickle.dump(model, f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)  # a team coming back meanwhile waits (away.py), never half a file
+    rows = model.history[start:]
+    del model
+    give_back_memory()
+    return rows, seconds
 
 
 def team_panels(
@@ -214,6 +236,12 @@ class Player:
         done: Future = Future()
         done.set_result(team_panels(ts, ref, decisions, lang))
         return done
+
+    def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)` in a worker (in this thread when there are none); waits for it."""
+        if self.pool is None:
+            return fn(*args)
+        return self.pool.submit(fn, *args).result()
 
     def forget(self, name: str) -> None:
         with self.lock:

@@ -18,13 +18,11 @@ from __future__ import annotations
 import contextlib
 import hmac
 import math
-import os
 import shutil
-import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -37,11 +35,12 @@ from sim.kpis import REGISTRY
 from sim.outputs import summarise
 from sim.viz.data import MIN_RATE_DAYS, WINDOW
 from sim.viz.levers import WORKSHOP_EMPLOYEES, lever_specs
-from sim.workshop.play import BUDGET_CUT, Player, give_back_memory
+from sim.workshop.away import Presence, scratch_folder
+from sim.workshop.play import BUDGET_CUT, Player
 from sim.workshop.storyline import EVENTS, ROUND_LENGTHS, WORKSHOP_LEVERS, Storyline
 from sim.workshop.team import Team, planned_cost
 
-__all__ = ["Room", "Team", "WorkshopError", "planned_cost", "rank"]
+__all__ = ["Room", "Team", "WorkshopError", "planned_cost", "rank", "scratch_folder"]
 
 DEBOUNCE = 1.0  # s without a change in the room before units' rounds are prepared (play.py)
 # s after a round before the next is prepared: copying a dozen models for the workers holds the
@@ -123,7 +122,7 @@ def rank(rows: dict[str, dict[str, float]], weights: dict[str, float]) -> list[t
     return sorted(result, key=lambda x: (-x[1], x[0]))
 
 
-class Room:
+class Room(Presence):
     """The whole session: storyline, teams, the round, the facilitator's settings."""
 
     def __init__(
@@ -170,11 +169,7 @@ class Room:
         self._open_round(1)
         self.player = Player(workers)
         self._closed = threading.Event()
-        # Presence: pages open per team, and since when a team has had none (`park_idle`).
-        self.idle_timeout = float(idle_timeout)
-        self._pages: dict[str, int] = {}
-        self._away_since: dict[str, float] = {}
-        self._scratch: Path | None = None  # parked units' files (a temporary folder)
+        self._init_presence(idle_timeout)  # pages open per team, parked units (away.py)
         self._panels: dict[tuple[str, str], tuple[int, Future]] = {}
         self._panels_lock = threading.Lock()
         if workers > 0:
@@ -233,6 +228,11 @@ class Room:
                     self.player.prepare(unit.name, key, unit, events, days)
                 except Exception as ex:  # a broken pool: the click plays in this process
                     self.error = f"{type(ex).__name__}: {ex}"
+            try:  # after the coming round's copies: the rounds parked teams missed (away.py)
+                self.play_parked()
+            except Exception as ex:
+                traceback.print_exc()
+                self.error = f"{type(ex).__name__}: {ex}"
 
     # ---- notification -------------------------------------------------------------------
     def _touch(self, pages: bool = True) -> None:
@@ -312,65 +312,6 @@ class Room:
             yield
         finally:
             self.lock.release()
-
-    # ---- presence: pages open per team; units of teams gone for long are parked ----------
-    def attach(self, team: Team) -> Callable[[], None]:
-        """A page of `team` is open; call what this returns when it closes."""
-        with self.lock:
-            self._pages[team.name] = self._pages.get(team.name, 0) + 1
-            self._away_since.pop(team.name, None)
-
-        def detach() -> None:
-            with self.lock:
-                self._pages[team.name] -= 1
-                if not self._pages[team.name]:
-                    self._away_since[team.name] = time.monotonic()
-
-        return detach
-
-    def park_idle(self, now: float | None = None) -> list[str]:
-        """Park the units of teams that have had no page open for `idle_timeout` s (between
-        rounds); return their names. Their model goes to a file, their prepared round and
-        pictures are dropped; the debrief keeps their timeseries, decisions and predictions."""
-        now = time.monotonic() if now is None else now
-        parked = []
-        with self.lock:
-            if self.state == "advancing":
-                return parked
-            for name, since in list(self._away_since.items()):
-                team = self.teams.get(name)
-                if team is None or team.parked is not None or now - since < self.idle_timeout:
-                    continue
-                if self._scratch is None:
-                    self._scratch = scratch_folder()
-                team.park(self._scratch)
-                self.player.forget(name)
-                with self._panels_lock:
-                    for key in [k for k in self._panels if k[0] == name]:
-                        del self._panels[key]
-                parked.append(name)
-        if parked:
-            give_back_memory()
-            self._touch()
-        return parked
-
-    def _park_loop(self) -> None:
-        while not self._closed.wait(min(30.0, max(1.0, self.idle_timeout / 4))):
-            for name in self.park_idle():
-                # The server's log (the trainer's terminal): why a team shows as left.
-                print(
-                    f"team {name!r}: no page open for {self.idle_timeout:g} s, parked", flush=True
-                )
-
-    def _unpark(self, team: Team) -> None:
-        """Bring a parked team's unit back and play the rounds it missed (no decisions)."""
-        if team.parked is None:
-            return
-        team.unpark()
-        for rnd in self.played:
-            if rnd.start >= team.day:
-                team.apply_events(rnd.events)
-                team.step(rnd.days)
 
     # ---- the team page's pictures ----------------------------------------------------------
     def panels(self, team: Team, lang: str) -> list[bytes]:
@@ -528,11 +469,7 @@ class Room:
             for unit, key in units:
                 played = self.player.take(unit.name, key, unit, rnd.events, rnd.days)
                 unit.take(played)
-                with unit.lock:
-                    ts = unit.timeseries().tail(rnd.days)
-                    unit.outcomes[rnd.number] = {
-                        k: float(summarise(ts, window=rnd.days)[k]) for k in self.storyline.predict
-                    }
+                unit.record_outcome(rnd.number, rnd.days, self.storyline.predict)
         except Exception:
             with self.lock:
                 self.state = resume
@@ -550,6 +487,8 @@ class Room:
                 self.state = "open"
                 self._open_round(self.round + 1)
         self._touch()
+        if self.player.pool is None:  # with workers, the preparing loop plays them
+            self.play_parked()
         return seconds
 
     def write_debrief(self, lang: str = "en") -> dict[str, Path]:
@@ -576,16 +515,6 @@ class Room:
             Standing(i + 1, name, score, rows[name], name == REFERENCE)
             for i, (name, score) in enumerate(rank(rows, weights))
         ]
-
-
-def scratch_folder() -> Path:
-    """A new temporary folder for parked units, named by this process; folders of processes
-    that are gone (a server killed before it could remove its own) are removed first."""
-    for old in Path(tempfile.gettempdir()).glob("sim-workshop-*-*"):
-        pid = old.name.split("-")[2]
-        if pid.isdigit() and not Path(f"/proc/{pid}").exists() and old.is_dir():
-            shutil.rmtree(old, ignore_errors=True)
-    return Path(tempfile.mkdtemp(prefix=f"sim-workshop-{os.getpid()}-"))
 
 
 def display_scale(key: str) -> float:

@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.finance import day_money
+from sim.outputs import summarise
 from sim.viz.data import MIN_RATE_DAYS, WINDOW
 from sim.viz.session import LeverChange, Session
 from sim.workshop.play import Played, events_on
@@ -90,6 +91,15 @@ class Team(Session):
             os.replace(tmp, path)
             self.parked, self.model, self._ts = path, None, None
 
+    def extend_parked(self, rows: list[dict[str, float]], seconds: list[float]) -> None:
+        """Rounds played on the parked model's file (away.py): their days join what is kept."""
+        with self.lock:
+            if self.parked is None or not rows:
+                return
+            self._kept = pd.concat([self._kept, pd.DataFrame(rows)], ignore_index=True)
+            self._kept_day += len(rows)
+            self.step_seconds += seconds
+
     def unpark(self) -> None:
         """Take the model back from its file (the team has returned)."""
         with self.lock:
@@ -130,6 +140,12 @@ class Team(Session):
         with self.lock:
             self.model = played.model
             self.step_seconds += played.step_seconds
+
+    def record_outcome(self, number: int, days: int, keys: tuple[str, ...]) -> None:
+        """What round `number` (its last `days` days) gave for the predicted `keys`."""
+        with self.lock:
+            ts = self.timeseries().tail(days)
+            self.outcomes[number] = {k: float(summarise(ts, window=days)[k]) for k in keys}
 
 
 def planned_cost(team: Team, policy=None) -> float:
