@@ -353,6 +353,25 @@ def test_rounds_prepared_in_a_worker_equal_rounds_played_here():
         there.close()
 
 
+def test_a_unit_is_prepared_once_its_own_team_is_still():
+    """Preparing waits for each unit's own decisions, not for the whole room to be still: a
+    team that keeps moving a slider does not hold back the others' rounds (the click right
+    after the last team's decision found nothing prepared)."""
+    room = Room(_story(), room_code=CODE, facilitator_key=KEY, employees=EMPLOYEES, workers=1)
+    try:
+        a, b = room.join(CODE, "A"), room.join(CODE, "B")
+        room.start()
+        room.set_lever(a, "training", 1.5)
+        end, value = time.monotonic() + 4 * DEBOUNCE, 0.5
+        while time.monotonic() < end:  # B keeps deciding
+            value = 1.1 - value
+            room.set_lever(b, "script_strictness", value)
+            time.sleep(DEBOUNCE / 4)
+        assert set(room.player.jobs) == {REFERENCE, "A"}
+    finally:
+        room.close()
+
+
 def test_team_panels_are_drawn_once_per_day_and_language():
     room = _room()
     team = room.join(CODE, "A")

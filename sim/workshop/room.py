@@ -42,7 +42,8 @@ from sim.workshop.team import Team, planned_cost
 
 __all__ = ["Room", "Team", "WorkshopError", "planned_cost", "rank", "scratch_folder"]
 
-DEBOUNCE = 1.0  # s without a change in the room before units' rounds are prepared (play.py)
+DEBOUNCE = 1.0  # s without a change to a unit's round before it is prepared (play.py)
+ROOM_WIDE = ""  # `Room._moved`'s key for changes to every unit's round (events, its length)
 # s after a round before the next is prepared: copying a dozen models for the workers holds the
 # server's interpreter for a second or more, which the pages showing the new round need first.
 AFTER_ROUND = 5.0
@@ -166,6 +167,7 @@ class Room(Presence):
         self.advance_seconds: list[float] = []
         self.prepared: list[tuple[int, int]] = []  # per round: units prepared at the click, all
         self._round_done = -math.inf  # when the last round was played (time.monotonic)
+        self._moved: dict[str, float] = {}  # when a unit's round last changed (preparing)
         self._open_round(1)
         self.player = Player(workers)
         self._closed = threading.Event()
@@ -203,24 +205,30 @@ class Room(Presence):
         )
 
     def _prepare_loop(self) -> None:
-        """Once the room has been still for DEBOUNCE s, play every unit's coming round on a
-        copy (skipping units already prepared for their key)."""
-        seen = -1
+        """Play each unit's coming round on a copy once that unit has been still for DEBOUNCE
+        s (its team's levers; the room's events and round length) and AFTER_ROUND s have passed
+        since the last round; units already prepared for their key are skipped. Per unit, not
+        once the whole room is still: a room whose teams decide one after the other, the
+        facilitator clicking right after the last, had nothing prepared at the click."""
+        seen, wait = -1, 0.0
         while not self._closed.is_set():
-            now = self._wait_any(seen, timeout=5.0)
-            while now != seen and not self._closed.is_set():  # until the room is still
-                seen = now
-                now = self._wait_any(seen, timeout=DEBOUNCE)
-            quiet = AFTER_ROUND - (time.monotonic() - self._round_done)
-            if quiet > 0 and self._closed.wait(quiet):
-                break
+            seen = self._wait_any(seen, timeout=max(wait, 0.05))
+            now = time.monotonic()
+            wait = AFTER_ROUND - (now - self._round_done)
+            if wait > 0:
+                continue
             with self.lock:
                 if self.state not in ("lobby", "open", "paused"):
+                    wait = 5.0
                     continue
-                units = self.units()
-                jobs = [
-                    (u, self._round_key(u), tuple(self.pending), self.round_days) for u in units
-                ]
+                room_moved = self._moved.get(ROOM_WIDE, -math.inf)
+                jobs, later = [], []
+                for u in self.units():
+                    due = max(room_moved, self._moved.get(u.name, -math.inf)) + DEBOUNCE
+                    if due > now:
+                        later.append(due)
+                        continue
+                    jobs.append((u, self._round_key(u), tuple(self.pending), self.round_days))
             for unit, key, events, days in jobs:
                 if self._closed.is_set() or self.state == "advancing":
                     break
@@ -228,6 +236,7 @@ class Room(Presence):
                     self.player.prepare(unit.name, key, unit, events, days)
                 except Exception as ex:  # a broken pool: the click plays in this process
                     self.error = f"{type(ex).__name__}: {ex}"
+            wait = min(later) - time.monotonic() if later else 5.0
             try:  # after the coming round's copies: the rounds parked teams missed (away.py)
                 self.play_parked()
             except Exception as ex:
@@ -286,6 +295,7 @@ class Room(Presence):
             team = self.teams[name] = Team(
                 name, self.storyline, self.employees, like=self.reference
             )
+            self._moved[name] = time.monotonic()
         self._touch()
         return team
 
@@ -349,6 +359,7 @@ class Room(Presence):
                         "budget", cost=f"{after / 1000:,.0f}k", budget=f"{self.budget / 1000:,.0f}k"
                     )
                 team.decide(name, value)
+                self._moved[team.name] = time.monotonic()
         self._touch(pages=False)
 
     def predict(self, team: Team, key: str, value: float) -> None:
@@ -382,6 +393,7 @@ class Room(Presence):
             raise WorkshopError("round_length", allowed=", ".join(ROUND_LENGTHS))
         with self.lock:
             self.round_days = ROUND_LENGTHS[length]
+            self._moved[ROOM_WIDE] = time.monotonic()
         self._touch()
 
     def set_open_lever(self, name: str, is_open: bool) -> None:
@@ -416,6 +428,7 @@ class Room(Presence):
                 self.budget *= BUDGET_CUT
             if event not in self.pending:
                 self.pending.append(event)
+            self._moved[ROOM_WIDE] = time.monotonic()
         self._touch()
 
     def _open_round(self, number: int) -> None:
