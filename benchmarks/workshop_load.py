@@ -1,7 +1,7 @@
 """Load test of `sim-workshop`, driven by headless Debian Chromium (Playwright).
 
     python -m benchmarks.workshop_load [--teams 12] [--rounds 5] [--cold-rounds 2]
-        [--think 20] [--employees 20] [--workers 2] [--browser-nice 10]
+        [--event-rounds 1] [--think 20] [--employees 20] [--workers 2] [--browser-nice 10]
         [--out benchmarks/results]
 
 Starts a server, opens the facilitator's page and one browser context per team (all joining
@@ -9,10 +9,13 @@ at once), then plays rounds of a quarter. In each round every team moves a lever
 prediction; after `--think` seconds (the room deciding) the facilitator clicks "play the
 round", and the time from that click until every team's page shows the new round is measured.
 `--cold-rounds` more rounds follow with no time between the decisions and the click (the worst
-case: nothing prepared ahead). Memory is the resident set of the server and its worker
-processes (/proc), before the teams join, after they joined, after the rounds, and after every
-tab closed and the session and team timeouts passed (the units parked). The server's own CPU
-time per round is read from /proc too.
+case when the room decides one team after the other: a unit is prepared a second after its own
+team's last decision, so some units may be ready). `--event-rounds` more follow where the
+facilitator injects an event (a competitor) right before the click: every prepared copy is
+void and every unit's round is played at the click (nothing ready: the cold path). Memory is
+the resident set of the server and its worker processes (/proc), before the teams join, after
+they joined, after the rounds, and after every tab closed and the session and team timeouts
+passed (the units parked). The server's own CPU time per round is read from /proc too.
 
 In a room every team's browser runs on its own laptop; here all of them share the server's
 machine, so they run at a lower priority (`--browser-nice`, 10) to leave the server the CPU it
@@ -148,7 +151,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="workshop-load-"))
     port = _free_port()
     url = f"http://127.0.0.1:{port}/"
-    rounds = args.rounds + args.cold_rounds
+    rounds = args.rounds + args.cold_rounds + args.event_rounds
     script = Path(sys.executable).with_name("sim-workshop")
     cmd = [str(script)] if script.exists() else [sys.executable, "-m", "sim.workshop.serve"]
     cmd += [
@@ -231,7 +234,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             fac.click(".btn-start")
             clicks, lost = [], set()
             for r in range(1, rounds + 1):
-                cold = r > args.rounds
+                kind = (
+                    "prepared"
+                    if r <= args.rounds
+                    else "cold"
+                    if r <= args.rounds + args.cold_rounds
+                    else "event"
+                )
+                cold = kind != "prepared"
                 renice_browsers(args.browser_nice)
                 for i, page in enumerate(pages):
                     if i in lost:
@@ -253,6 +263,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 if not cold:
                     time.sleep(args.think)
                 fac.wait_for_selector(".ws-status[data-state='open']")
+                if kind == "event":  # every unit's prepared copy is void: all play at the click
+                    fac.click(".btn-event-competitor")
+                    fac.wait_for_selector(".pending")
                 renice_browsers(args.browser_nice)
                 cpu0 = cpu_seconds(server.pid)
                 t0 = time.monotonic()
@@ -276,6 +289,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     {
                         "round": r,
                         "cold": cold,
+                        "kind": kind,
                         "click_to_all_pages_s": seconds,
                         "pages_missed": missed,
                         "server_cpu_s": cpu,
@@ -284,8 +298,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     }
                 )
                 print(
-                    f"round {r} ({'cold' if cold else 'prepared'}): {seconds:.2f} s, "
-                    f"{missed} pages missed",
+                    f"round {r} ({kind}): {seconds:.2f} s, {missed} pages missed",
                     flush=True,
                 )
             result["rounds"] = clicks
@@ -320,8 +333,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def summarise(result: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
-    warm = [r["click_to_all_pages_s"] for r in result["rounds"] if not r["cold"]]
-    cold = [r["click_to_all_pages_s"] for r in result["rounds"] if r["cold"]]
+    def of(kind: str) -> list[float]:
+        return [r["click_to_all_pages_s"] for r in result["rounds"] if r["kind"] == kind]
+
+    warm, cold, event = of("prepared"), of("cold"), of("event")
     before = result["memory_before_teams"]
     after = result["memory_after_rounds"]
     total = lambda m: m["server_mib"] + m["workers_mib"]  # noqa: E731
@@ -331,8 +346,14 @@ def summarise(result: dict[str, Any], args: argparse.Namespace) -> dict[str, Any
         "prepared_max_s": max(warm, default=float("nan")),
         "cold_p95_s": percentile(cold, 0.95),
         "cold_median_s": statistics.median(cold) if cold else float("nan"),
+        "event_p95_s": percentile(event, 0.95),
+        "event_median_s": statistics.median(event) if event else float("nan"),
         "per_team_mib": (total(after) - total(before)) / args.teams,
         "server_per_team_mib": (after["server_mib"] - before["server_mib"]) / args.teams,
+        # What stays once every team has left (tabs closed, sessions ended, units parked).
+        "kept_per_team_mib": (total(result["memory_after_tabs_closed"]) - total(before))
+        / args.teams,
+        "given_back_mib": total(after) - total(result["memory_after_tabs_closed"]),
     }
 
 
@@ -342,7 +363,8 @@ def markdown(result: dict[str, Any], summary: dict[str, Any], args: argparse.Nam
         "# Workshop load test",
         "",
         f"`python -m benchmarks.workshop_load --teams {args.teams} --rounds {args.rounds} "
-        f"--cold-rounds {args.cold_rounds} --think {args.think} --employees {args.employees} "
+        f"--cold-rounds {args.cold_rounds} --event-rounds {args.event_rounds} "
+        f"--think {args.think} --employees {args.employees} "
         f"--workers {args.workers} --browser-nice {args.browser_nice}` on {os.cpu_count()} "
         f"cores, {platform.python_version()}; load average before the run "
         f"{result['load_before']}, after it {result['load_after']}; tracebacks in the server's "
@@ -352,16 +374,22 @@ def markdown(result: dict[str, Any], summary: dict[str, Any], args: argparse.Nam
         f"all rendered: {result['first_render_all_s']:.1f} s (server CPU "
         f"{result['first_render_server_cpu_s']:.1f} s); all joined: {result['join_all_s']:.1f} s "
         f"(server CPU {result['join_server_cpu_s']:.1f} s)",
-        f"- click to every team page showing the new quarter, decisions {args.think} s before "
-        f"the click: p95 {summary['prepared_p95_s']:.2f} s, median "
+        f"- **prepared** rounds, click to every team page showing the new quarter, decisions "
+        f"{args.think} s before the click: p95 {summary['prepared_p95_s']:.2f} s, median "
         f"{summary['prepared_median_s']:.2f} s, max {summary['prepared_max_s']:.2f} s "
         f"({args.rounds} rounds)",
-        f"- the same with the click right after the decisions (cold): p95 "
+        f"- **cold** rounds, the same with the click right after the decisions: p95 "
         f"{summary['cold_p95_s']:.2f} s, median {summary['cold_median_s']:.2f} s "
         f"({args.cold_rounds} rounds)",
+        f"- **event** rounds (the cold path), an event injected right before the click so that "
+        f"nothing is prepared: p95 {summary['event_p95_s']:.2f} s, median "
+        f"{summary['event_median_s']:.2f} s ({args.event_rounds} rounds)",
         f"- memory per team (server + workers, after the rounds, over before the teams): "
         f"{summary['per_team_mib']:.0f} MiB "
         f"(server alone {summary['server_per_team_mib']:.0f} MiB)",
+        f"- after every team left (tabs closed, sessions ended, units parked): "
+        f"{summary['given_back_mib']:.0f} MiB given back; "
+        f"{summary['kept_per_team_mib']:.0f} MiB a team still held over before the teams",
         "",
         "| moment | server MiB | workers MiB |",
         "|---|---:|---:|",
@@ -371,13 +399,13 @@ def markdown(result: dict[str, Any], summary: dict[str, Any], args: argparse.Nam
         lines.append(f"| {name} | {value['server_mib']:.0f} | {value['workers_mib']:.0f} |")
     lines += [
         "",
-        "| round | cold | units ready at the click | click to all pages (s) | pages missed | "
+        "| round | kind | units ready at the click | click to all pages (s) | pages missed | "
         "server CPU (s) | load average (1 min) |",
         "|---:|---|---|---:|---:|---:|---:|",
     ]
     for r in result["rounds"]:
         lines.append(
-            f"| {r['round']} | {r['cold']} | {r['prepared']} | {r['click_to_all_pages_s']:.2f} | "
+            f"| {r['round']} | {r['kind']} | {r['prepared']} | {r['click_to_all_pages_s']:.2f} | "
             f"{r['pages_missed']} | {r['server_cpu_s']:.1f} | {r['load_1min']:.1f} |"
         )
     return "\n".join(lines) + "\n"
@@ -388,6 +416,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--teams", type=int, default=12)
     p.add_argument("--rounds", type=int, default=5, help="rounds with time to decide (5)")
     p.add_argument("--cold-rounds", type=int, default=2, help="rounds clicked at once (2)")
+    p.add_argument(
+        "--event-rounds",
+        type=int,
+        default=1,
+        help="rounds with an event injected right before the click (1)",
+    )
     p.add_argument("--think", type=float, default=20.0, help="seconds the room decides (20)")
     p.add_argument("--employees", type=int, default=20)
     p.add_argument("--workers", type=int, default=2)
