@@ -45,6 +45,7 @@ class Settings:
     top: int
     org: str = ""  # the organisation preset's name, for the plan's heading
     draws: StudyDraws | None = None  # uncertainty=parameters: the set each seed runs
+    size: tuple[int, int] | None = None  # another preset's own (employees, customers)
 
 
 def _names(
@@ -89,12 +90,43 @@ def settings_from(exp: PlanSettings, config: SimConfig) -> Settings:
     )
 
 
+def own_size(config: SimConfig) -> tuple[int, int] | None:
+    """The size another organisation preset runs at: its own.
+
+    configs/plan.yaml sizes the default organisation (a small call centre: 20 staff, 17,000
+    customers); that size put 20 staff before 17,000 hotel guests (org=hotel) or nearly three
+    times a twin's customers (org=NAME of sim-twin). Another preset keeps its own employees and
+    customers; `org.employees=` / `org.customers=` on the command line still win. None: the
+    default organisation, whose plan size stands.
+    """
+    from hydra import compose
+    from hydra.core.hydra_config import HydraConfig
+
+    hc = HydraConfig.get()
+    org = hc.runtime.choices.get("org")
+    if org is None or org == study.default_org():
+        return None
+    given = {o.split("=", 1)[0].lstrip("+~") for o in hc.overrides.task if "=" in o}
+    own = compose("config", overrides=[f"org={org}"]).org
+    employees = config.org.employees if "org.employees" in given else int(own.employees)
+    customers = config.org.customers if "org.customers" in given else int(own.customers)
+    return employees, customers
+
+
 def check(exp: PlanSettings, config: SimConfig, cfg: DictConfig) -> Settings:
-    """The checked settings, labelled with the organisation preset chosen."""
+    """The checked settings, labelled with the organisation preset chosen and sized by it."""
     checked = settings_from(exp, config)
     study.check_window("plan", checked.window_days, config.days)  # refuses a too-short run
     study.check_seeds("plan", config.seed, 2 * checked.replications)  # the top on fresh seeds
-    return dataclasses.replace(checked, org=labels_from_hydra(cfg)["org"])
+    return dataclasses.replace(checked, org=labels_from_hydra(cfg)["org"], size=own_size(config))
+
+
+def sized(config: SimConfig, size: tuple[int, int] | None) -> SimConfig:
+    """`config` at `size` (employees, customers); as it is for None."""
+    if size is None:
+        return config
+    org = dataclasses.replace(config.org, employees=size[0], customers=size[1])
+    return dataclasses.replace(config, org=org)
 
 
 def run_one(task: tuple[str, SimConfig, int]) -> tuple[dict[str, Any], pd.DataFrame]:
@@ -321,7 +353,9 @@ def show(ranked: pd.DataFrame, settings: Settings, outdir: Path) -> None:
 PROGRAM = study.StudyProgram(
     study=STUDIES["plan"],
     check=check,
-    run=lambda settings, config, folder: run_plan(settings, config, folder, org=settings.org),
+    run=lambda settings, config, folder: run_plan(
+        settings, sized(config, settings.size), folder, org=settings.org
+    ),
     show=show,
 )
 

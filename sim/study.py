@@ -163,6 +163,12 @@ def read_command_line(study: Study, argv: Sequence[str]) -> list[str]:
 SIZE_KEYS = ("org.employees", "org.customers")
 
 
+def default_org() -> str:
+    """The organisation preset config.yaml picks (the one the commands' sizes are for)."""
+    defaults = OmegaConf.load(CONFIG_DIR / "config.yaml").defaults
+    return next(str(d["org"]) for d in defaults if isinstance(d, DictConfig) and "org" in d)
+
+
 def check_recipe_size(argv: Sequence[str]) -> None:
     """Refuse a recipe that sizes the organisation (as `experiment=quick` does for the call
     centre) beside another organisation preset, unless the command line sizes it too: the
@@ -176,8 +182,7 @@ def check_recipe_size(argv: Sequence[str]) -> None:
     org = given.get("org")
     if org is None or all(k in given for k in SIZE_KEYS):
         return
-    defaults = OmegaConf.load(CONFIG_DIR / "config.yaml").defaults
-    sized_for = next(str(d["org"]) for d in defaults if isinstance(d, DictConfig) and "org" in d)
+    sized_for = default_org()
     if org == sized_for:
         return
     for name in _sweep_values(given.get("experiment", "")):
