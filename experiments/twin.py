@@ -95,12 +95,17 @@ def check(settings: TwinSettings, base: SimConfig, _cfg: DictConfig) -> Checked:
             base, name, est_first, journey, settings.warm_days, base.seed
         )
         backtest = build.Twin(config_first, est_first, settings.warm_days)
+    # Hydra searches configs/ before a --config-dir, so a shipped preset of this name would
+    # run instead of the twin (sim-run --config-dir RUN/configs org=NAME): refused, install or not.
+    folders = [CONFIG_DIR]
     if settings.install:
         into = install_dir(settings)
         if not ((into / "org").is_dir() and (into / "journey").is_dir()):
             raise ConfigError(
                 "twin.install_dir", str(into), "a config folder holding org/ and journey/"
             )
+        folders.append(into)
+    for into in folders:
         for group in ("org", "journey"):
             path = into / group / f"{name}.yaml"
             if path.is_file() and not written_by_twin(path):

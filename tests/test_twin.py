@@ -131,6 +131,8 @@ def runs(tmp_path_factory):
             root / "nowhere_out",
             [f"data={DATA}", "name=mine", "install=true", f"install_dir={root}/no"],
         ),
+        # configs/ comes before --config-dir: a shipped preset's name would hide the twin.
+        "shipped_name": (root / "shipped_out", [f"data={DATA}", "name=hotel"]),
     }
     for case, edit in BAD.items():
         folder = root / case / "data"
@@ -194,6 +196,45 @@ def test_the_presets_run_the_twin_from_the_run_directory_alone(built, tmp_path):
 
 
 @pytest.mark.slow
+def test_sim_plan_plans_on_the_twin_from_its_run_directory_at_the_twins_own_size(built, tmp_path):
+    """sim-plan --config-dir RUN/configs org=NAME with the twin's ensemble: configs/plan.yaml
+    sizes a small call centre (20 staff, 17,000 customers), and the twin must run at its own
+    size instead. The smallest plan: one lever for the front office, 2 seeds (each its own set
+    drawn from the ensemble), 60 days."""
+    out, _ = built
+    org = yaml.safe_load((out / "configs" / "org" / f"{NAME}.yaml").read_text())["org"]
+    assert org["customers"] != 17000
+    plan = tmp_path / "plan"
+    done = run_cli(
+        "sim-plan",
+        "--config-dir",
+        str(out / "configs"),
+        f"org={NAME}",
+        "levers=[training]",
+        "roles=[service_agents]",
+        "replications=2",
+        "seeds_per_set=1",  # two sets of the ensemble, one seed each: the fewest it takes
+        "top=1",
+        "days=60",
+        "window_days=30",
+        "workers=1",
+        "uncertainty=parameters",
+        f"ensemble={out / 'ensemble.parquet'}",
+        f"hydra.run.dir={plan}",
+        cwd=ROOT,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    text = (plan / "plan.md").read_text()
+    size = f"{org['employees']} front-office employees, {org['customers']:,} customers"
+    assert f"{NAME} ({size}), journey {NAME}" in text
+    ranked = pd.read_csv(plan / "plan.csv")
+    assert "training: service_agents" in set(ranked["intervention"])
+    runs = pd.read_parquet(plan / "runs.parquet")
+    assert runs["parameter_set"].notna().all()
+
+
+@pytest.mark.slow
 def test_no_output_carries_an_id_of_the_roster(built):
     out, _ = built
     ids = set(pd.read_csv(DATA / "employees.csv")["employee_id"])
@@ -245,6 +286,7 @@ def test_install_refuses_to_overwrite_a_preset_sim_twin_did_not_write(runs):
     assert (runs["mine"] / "org" / "mine.yaml").read_text() == MINE
     assert not (runs["mine"] / "journey" / "mine.yaml").exists()
     refused(runs, "install_nowhere", "twin.install_dir", "org/ and journey/")
+    refused(runs, "shipped_name", "twin.name", "hotel.yaml is not a twin's")
 
 
 # ---- bad input ----------------------------------------------------------------------------------
@@ -367,3 +409,55 @@ def test_survey_ids_join_the_roster_after_pseudonymising():
     coded = found["engagement"]["employee_id"]
     assert ((coded == -1) == (raw == "")).all() and (raw == "").any()
     assert set(coded[coded >= 0]) <= set(found["employees"]["employee_id"])
+
+
+# ---- a preset written by an older sim-twin ------------------------------------------------------
+# The `# sim-twin` line first: Hydra then ignores the `@package _global_` header below it and
+# loads the file under `org` (org.org, org.behaviour), which sim-twin did before 8dcf78a.
+OLD_PRESET = """# sim-twin: the twin of old, fitted to its data (an older sim-twin's layout).
+# @package _global_
+org:
+  name: old
+  employees: 12
+behaviour:
+  quit_rate_annual: 0.3
+"""
+
+
+@pytest.mark.parametrize("command", ["sim-run", "sim-plan"])
+def test_a_preset_of_an_older_sim_twin_is_refused_saying_how_to_rebuild_it(tmp_path, command):
+    run_dir = tmp_path / "twin_run"
+    for group in ("org", "journey"):
+        (run_dir / "configs" / group).mkdir(parents=True)
+    (run_dir / "configs" / "org" / "old.yaml").write_text(OLD_PRESET)
+    journey = (ROOT / "configs" / "journey" / "call_centre.yaml").read_text()
+    (run_dir / "configs" / "journey" / "old.yaml").write_text(journey.replace("call_centre", "old"))
+    (run_dir / ".hydra").mkdir()
+    (run_dir / ".hydra" / "config.yaml").write_text("twin:\n  data: /firm/hr_export\n  name: old\n")
+    out = tmp_path / "out"
+    done = run_cli(
+        command,
+        "--config-dir",
+        str(run_dir / "configs"),
+        "org=old",
+        "days=5",
+        f"hydra.run.dir={out}",
+        cwd=ROOT,
+        timeout=120,
+    )
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1, done.stderr
+    assert "old.yaml was written by an older sim-twin" in lines[0]
+    assert "sim-twin data=/firm/hr_export name=old" in lines[0]
+    assert not out.exists()
+
+
+def test_the_organisation_and_config_dirs_are_read_from_either_command_line():
+    from sim.twin import presets
+
+    argv = ["--config-dir", "a", "org=x", "--config-dir=b", "-cd", "c", "days=5", "+org=y"]
+    assert presets.chosen_org(argv) == "y"
+    assert [str(p) for p in presets.config_dirs(argv)] == ["a", "b", "c"]
+    assert presets.chosen_org(["--org", "t", "--port", "1"]) == "t"
+    assert presets.chosen_org(["--org=u"]) == "u" and presets.chosen_org(["days=3"]) is None
+    assert presets.stale_twin("org.org", "call_centre", []) is None  # a shipped preset
