@@ -111,7 +111,7 @@ def _with_system_malloc(argv: list[str] | None) -> None:
     new copy every round) leave arenas holding a few live objects each: with 12 teams parked,
     a room without pages kept 224-247 MiB above its start, 181 MiB of it in empty pools;
     with malloc, whose free pages `play.give_back_memory` trims wherever they are, 122 MiB
-    (measured by hand at 7a91093, 2 rounds, load 8-11). The same process id: the new Python
+    (measured by hand at 49718ec, 2-3 rounds, load 8-11). The same process id: the new Python
     replaces this one. Only the server: the worker processes keep nothing between jobs and
     trim after each, and Python's own allocator unpickles a model about 1.5 times as fast
     (0.08 s against 0.12 s, median of 15, load 11-14), so the setting is not passed on."""
