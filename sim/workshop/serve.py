@@ -109,7 +109,7 @@ def _with_system_malloc(argv: list[str] | None) -> None:
     line, unless PYTHONMALLOC is set). Python's own allocator gives a 1 MiB arena back only
     when every object in it is gone, and the units' models (20,000 customer objects each, a
     new copy every round) leave arenas holding a few live objects each: with 12 teams parked,
-    a room without pages kept 224-247 MiB above its start, 181 MiB of it in empty pools;
+    a room without pages kept 224-258 MiB above its start, 181 MiB of it in empty pools;
     with malloc, whose free pages `play.give_back_memory` trims wherever they are, 122 MiB
     (measured by hand at 49718ec, 2-3 rounds, load 8-11). The same process id: the new Python
     replaces this one. Only the server: the worker processes keep nothing between jobs and
