@@ -49,20 +49,8 @@ def test_same_seed_same_numbers(ritz, tmp_path):
         )
 
 
-def test_multirun_over_scenarios_and_seeds(tmp_path):
-    res = run_cli(
-        "sim-run",
-        "-m",
-        *TINY,
-        "scenario=baseline,loose_scripts",
-        "seed=0,1",
-        f"hydra.sweep.dir={tmp_path}",
-    )
-    assert res.returncode == 0, res.stderr
-    summaries = sorted(tmp_path.glob("*/summary.json"))
-    assert len(summaries) == 4
-    scenarios = {json.loads(p.read_text())["scenario"] for p in summaries}
-    assert scenarios == {"baseline", "loose_scripts"}
+# A multirun over scenarios and seeds (a summary per job, each with its scenario): the sweep that
+# tests/test_collect.py runs once for its module (test_a_multirun_writes_a_summary_per_job).
 
 
 @pytest.mark.parametrize(

@@ -65,6 +65,19 @@ def test_overrides_become_typed_columns():
     assert isinstance(got["seed"], int) and isinstance(got["policy.pay_level"], float)
 
 
+def test_a_multirun_writes_a_summary_per_job(sweep):
+    """sim-run -m over scenarios and seeds: one finished job per combination, each summary naming
+    its scenario and seed (tests/test_cli.py leaves its multirun check to this sweep)."""
+    summaries = sorted(sweep.glob("*/summary.json"))
+    assert len(summaries) == 6
+    got = sorted(
+        (s["scenario"], s["seed"]) for s in map(json.loads, map(Path.read_text, summaries))
+    )
+    assert got == [
+        (scenario, seed) for scenario in ("baseline", "ritz_recovery") for seed in (0, 1, 2)
+    ]
+
+
 def test_collect_writes_one_row_per_run_with_overrides_and_every_summary_key(sweep):
     res = cli("sim-collect", str(sweep))
     assert res.returncode == 0, res.stderr
