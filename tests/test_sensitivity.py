@@ -14,7 +14,7 @@ from hydra.core.global_hydra import GlobalHydra
 
 from experiments import sensitivity
 from sim.cli import CONFIG_DIR
-from sim.config import RANGES, ConfigError
+from sim.config import RANGES, BehaviourConfig, ConfigError
 from sim.study import checked_settings
 
 TINY = [
@@ -53,7 +53,8 @@ def test_morris_ranks_pay_first_for_profit_and_writes_every_output(tmp_path):
     runs = pd.read_parquet(tmp_path / "runs.parquet")
     assert len(runs) == (3 + 1) * 2  # (parameters + 1) x trajectories
     assert runs["policy.pay_level"].between(0.8, 1.3).all()
-    assert runs["behaviour.driver_weight"].between(8.5 * 0.5, 8.5 * 1.5).all()
+    weight = BehaviourConfig().driver_weight  # the default +-50%, the design's range
+    assert runs["behaviour.driver_weight"].between(weight * 0.5, weight * 1.5).all()
     assert runs["nps"].between(-100, 100).all()
     for kpi in KPIS:
         png = tmp_path / f"sensitivity_{kpi}.png"
