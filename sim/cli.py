@@ -430,19 +430,34 @@ def check_sweep(config: DictConfig) -> None:
         )
 
 
+def draw_parameters(cfg: DictConfig) -> dict[str, str]:
+    """sim.ensemble's `apply_to_run`, without importing pandas for a run that takes its
+    parameters from its config (the default: `uncertainty=seeds`, no ensemble), where it only
+    takes both keys off the config and draws nothing."""
+    if cfg.get("uncertainty", "seeds") == "seeds" and cfg.get("ensemble") is None:
+        with open_dict(cfg):
+            cfg.pop("uncertainty", None)
+            cfg.pop("ensemble", None)
+        return {}
+    from sim.ensemble import apply_to_run
+
+    return apply_to_run(cfg)
+
+
 @hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")
 def _run(cfg: DictConfig) -> dict:
-    from sim.ensemble import apply_to_run
-    from sim.outputs import HASH_KEY, format_summary
-    from sim.runner import simulate
-
     quiet_libraries()
     composed = copy.deepcopy(cfg)  # the job's config as composed: what its record holds
     try:
-        drawn = apply_to_run(cfg)
+        drawn = draw_parameters(cfg)
     except ConfigError as ex:
         refuse(ex)
     config = checked_config(cfg)
+    # Imported once the config is checked: the model, pandas and matplotlib behind them are
+    # most of a run's start-up, and a refused config needs none of them.
+    from sim.outputs import HASH_KEY, format_summary
+    from sim.runner import simulate
+
     labels, digest = run_identity(config, cfg, drawn)
     outdir = Path(HydraConfig.get().runtime.output_dir)
     if check_folder(outdir, digest, composed):
