@@ -42,8 +42,10 @@ HIDDEN_ORG: dict[str, Any] = {
     "patience_seconds": 150.0,
     "acquisition_rate": 0.16,
 }
+# engagement_base sits 0.45 above the model's default (1.1 since 726b79f's concave driver index;
+# 3.95 + 0.45 = 4.4 before it), so the hidden organisation stays a somewhat happier one.
 HIDDEN: dict[str, float] = {
-    "behaviour.engagement_base": 4.4,
+    "behaviour.engagement_base": 1.55,
     "behaviour.quit_rate_annual": 0.55,
     "behaviour.churn_rate_annual": 0.13,
 }
