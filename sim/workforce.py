@@ -188,6 +188,35 @@ def from_quantiles(u: np.ndarray, quantiles: Sequence[float]) -> np.ndarray:
 
 PERSON_DRAWS = 9  # uniform numbers that make up one person (team, trait, bias, history, age,
 # service disposition, ability, resilience)
+# Strides of the starting workforce's stratified draws (`stratified_uniforms`), per rank and
+# per role: irrationals with small continued-fraction terms, so that the first n ranks of a
+# role, and the roles' first, second, ... people, spread evenly over [0, 1). Age on day 0 is
+# age at hire + tenure, so the two draws' strides must not nearly add up to a whole number (the
+# golden ratio's 0.618 with sqrt(2)'s 0.414 do: the age spread then swings more than with
+# independent draws); ln 2's and the plastic number's fractions keep the between-seed sd of the
+# age bands' shares at 5-6 points for 15-50 people (independent draws: 7-13), checked on the
+# example twin's quantiles.
+STRIDES = {
+    "tenure": (0.6180339887498949, 0.41421356237309515),  # golden ratio, sqrt(2)
+    "age": (0.6931471805599453, 0.32471795724474602),  # ln 2, plastic number
+}
+
+
+def stratified_uniforms(
+    streams: Streams, purpose: str, roles: np.ndarray, ranks: np.ndarray, which: str
+) -> np.ndarray:
+    """One uniform number per person, spread evenly over the workforce rather than drawn
+    independently: person `rank` of role `role` gets frac(offset + rank * a + role * b), a
+    Kronecker sequence in both the rank and the role, with one offset per seed (so each person's
+    number is still uniform over seeds, and the mix is the quantiles' on average). A person's
+    number depends on their role, rank and the seed alone, so person k of role r is the same in
+    every scenario with this seed, whatever the staffing levers make of the roles' sizes.
+    Why: at 25 people, independent draws move a tenure band's share by 5-10 points between
+    seeds (docs/TWIN.md); these hold it to a few."""
+    a, b = STRIDES[which]
+    draw = PERSON_DRAWS + (0 if which == "tenure" else 1)  # past the person draws: unused
+    offset = streams.keyed(purpose, np.zeros(1, np.int64), draw, daily=False)[0]
+    return np.mod(offset + ranks * a + roles * b, 1.0)
 
 
 def team_managers(streams: Streams, teams: int, b: BehaviourConfig) -> np.ndarray:
@@ -216,7 +245,10 @@ def fill_seats(
     """Put people in `seats`: new hires, or (at the start) a workforce with a history.
 
     Each person is drawn from their own `keys` (streams.py): the same key gives the same person
-    in any run with this seed, however many others are hired with them.
+    in any run with this seed, however many others are hired with them. A starting workforce
+    from the organisation's quantiles takes its tenure and age at hire from stratified draws
+    (`stratified_uniforms`, by role and rank in the role: still the same person in any run with
+    this seed), so a small twin's mix stays near its roster's in every run.
     Assumptions, where the organisation gives no distribution (`org.start_tenure_years`,
     `org.hire_age_years`, e.g. from a twin's roster): new hires are 20-35 years old; the
     starting workforce's tenure is a mix of 70% recent hires (exponential, mean 2 years) and 30%
@@ -236,11 +268,18 @@ def fill_seats(
     staff.recommend_bias[seats] = normal[1] - 0.5  # assumption: eNPS below happiness
     staff.mirror[seats] = 0.0
     staff.refill_day[seats] = -1
+    if veterans and len(hire_age_quantiles):
+        # A starting workforce from the organisation's own mix: stratified, not independent.
+        u[5] = stratified_uniforms(
+            streams, purpose, staff.role[seats], _rank_within(staff.role[seats]), "age"
+        )
     young = (
         from_quantiles(u[5], hire_age_quantiles) if len(hire_age_quantiles) else 20.0 + 15.0 * u[5]
     )
     if veterans:
         if len(tenure_quantiles):
+            ranks = _rank_within(staff.role[seats])
+            u[3] = stratified_uniforms(streams, purpose, staff.role[seats], ranks, "tenure")
             tenure_years = from_quantiles(u[3], tenure_quantiles)
         else:
             # u[3] decides long-timer (below 0.3) and, rescaled within its part, the tenure.

@@ -361,6 +361,75 @@ def test_roster_quantiles_show_no_ones_extreme_and_need_twenty_people():
     assert survival.private_quantiles(x[:19], 14.0, 80.0) == []
 
 
+# The example twin's roster quantiles (its preset before 0d09bc3), a 20-agent desk.
+EXAMPLE_TENURE = "[0,0.2,0.7,1.3,2.4,4.4,7.5,10.6,13.2,16.2,19.1]"
+EXAMPLE_HIRE_AGE = "[20.5,21.4,22.7,24.3,26.6,28.1,29.6,31.6,33.3,34.2,34.9]"
+
+
+def starting_mix(seed: int, *extra: str) -> tuple[dict[str, float], np.ndarray, np.ndarray]:
+    """The starting workforce of a 20-agent twin on day 0: band shares, tenure, age by seat."""
+    from conftest import make_config
+
+    from sim.model import ServiceModel
+    from sim.twin.survival import model_shares
+
+    config = make_config(
+        "org.employees=20",
+        "org.customers=2000",
+        "progress=false",
+        f"org.start_tenure_years={EXAMPLE_TENURE}",
+        f"org.hire_age_years={EXAMPLE_HIRE_AGE}",
+        f"seed={seed}",
+        *extra,
+    )
+    staff = ServiceModel(config).staff
+    return model_shares(staff.tenure, staff.age), staff.tenure.copy(), staff.age.copy()
+
+
+def test_a_small_twins_starting_mix_swings_little_between_seeds():
+    """Stratified draws (workforce.stratified_uniforms): over 16 seeds a tenure band's share
+    moves by at most 4 points sd at 20-odd people, where independent draws from the same
+    quantiles move it by 6-9 (measured: 1.7-3.5 against 6.4-8.6 points); age, made of two
+    draws, by at most 7 (5-6 against up to 11). The mix stays the quantiles' on average."""
+    from sim.twin.survival import model_shares
+    from sim.workforce import from_quantiles
+
+    mixes, tenures = [], []
+    for seed in range(16):
+        mix, tenure, _ = starting_mix(seed)
+        mixes.append(mix)
+        tenures.append(tenure)
+    shares = pd.DataFrame(mixes)
+    n = tenures[0].size
+    assert n >= 20
+    tenure_sd = shares.filter(like="tenure:").std(ddof=1)
+    assert tenure_sd.max() < 0.04, tenure_sd
+    assert shares.filter(like="age:").std(ddof=1).max() < 0.07
+    # The same quantiles drawn independently, as before: the swing the draws remove.
+    rng = np.random.default_rng(0)
+    tq = [float(x) for x in EXAMPLE_TENURE.strip("[]").split(",")]
+    hq = [float(x) for x in EXAMPLE_HIRE_AGE.strip("[]").split(",")]
+    iid = []
+    for _ in range(16):
+        t = from_quantiles(rng.random(n), tq)
+        iid.append(model_shares(t * 365.0, from_quantiles(rng.random(n), hq) + t))
+    assert pd.DataFrame(iid).filter(like="tenure:").std(ddof=1).max() > 0.05
+    # On average over seeds the mix is the quantiles': median tenure 4.4 years.
+    assert np.median(np.concatenate(tenures)) / 365.0 == pytest.approx(4.4, abs=0.5)
+
+
+def test_the_stratified_starting_people_are_the_same_whatever_the_staffing():
+    """Person k of role r has the same tenure and age in a scenario with more staff (the
+    draws depend on the seed, role and rank alone): common random numbers across scenarios."""
+    _, tenure, age = starting_mix(4)
+    _, more_tenure, more_age = starting_mix(4, "policy.staffing_level=1.3")
+    assert more_tenure.size > tenure.size
+    # The front office is role 0 and comes first: its first seats are the same people.
+    front = 20
+    assert np.array_equal(more_tenure[:front], tenure[:front])
+    assert np.array_equal(more_age[:front], age[:front])
+
+
 def test_the_cox_fit_on_survey_answers_recovers_a_known_engagement_slope():
     """People answer quarterly; their daily quit hazard is 0.3/365 x exp(0.5 x (7 - answer)),
     the model's form: the fit must find a slope of 0.5 within two standard errors."""
