@@ -19,7 +19,6 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from hydra import compose
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
@@ -119,6 +118,8 @@ def run(plan: Plan, _base: SimConfig, folder: Path) -> dict[str, Any]:
 
 
 def show(result: dict[str, Any], plan: Plan, outdir: Path) -> None:
+    import pandas as pd
+
     with pd.option_context("display.width", 140, "display.float_format", "{:.4g}".format):
         print(result["targets"].to_string(index=False))
         print()

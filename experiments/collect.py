@@ -24,9 +24,8 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import yaml
 from hydra._internal.config_loader_impl import get_overrides_dirname
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
@@ -37,7 +36,9 @@ from omegaconf.errors import OmegaConfBaseException
 
 from sim.cli import guarded
 from sim.config import ConfigError
-from sim.outputs import is_complete, write_atomic
+
+if TYPE_CHECKING:  # annotations only: imported where used, for a quick start-up
+    import pandas as pd
 
 MULTIRUN = "multirun.yaml"  # what Hydra's sweeper writes into the sweep folder
 FORMATS = {".parquet": "Parquet", ".csv": "CSV"}
@@ -172,6 +173,8 @@ def read_overrides(job: Path) -> list[str]:
 
 def job_row(job: Path, root: Path, overrides: list[str] | None = None) -> dict[str, Any]:
     """One job's row: its overrides, its summary (if complete), its folder and status."""
+    from sim.outputs import is_complete
+
     overrides = read_overrides(job) if overrides is None else overrides
     row: dict[str, Any] = {"job": str(job.relative_to(root)) if job != root else "."}
     row.update(parse_overrides(overrides))
@@ -186,6 +189,8 @@ def job_row(job: Path, root: Path, overrides: list[str] | None = None) -> dict[s
 
 def _uniform_types(frame: pd.DataFrame) -> pd.DataFrame:
     """Columns that mix text with numbers (e.g. `scenario` overridden only in some jobs) as text."""
+    import pandas as pd
+
     for col in frame.columns:
         values = frame[col].dropna()
         kinds = {type(v) for v in values}
@@ -233,6 +238,8 @@ def collect(root: Path) -> Collection:
     Raises:
         ConfigError: `root` is not a folder, or not a multirun folder of sim-run.
     """
+    import pandas as pd
+
     if not root.is_dir():
         raise ConfigError("DIR", str(root), "an existing Hydra multirun directory")
     plan = read_plan(root)
@@ -285,6 +292,8 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
     Raises:
         ConfigError: the folder cannot be created or written to.
     """
+    from sim.outputs import write_atomic
+
     csv = path.suffix.lower() == ".csv"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

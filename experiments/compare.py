@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from hydra import compose
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
@@ -34,10 +33,12 @@ from omegaconf import DictConfig
 from sim import study
 from sim.cli import group_options, quiet_libraries
 from sim.config import STUDIES, CompareSettings, ConfigError, SimConfig, to_dataclass
-from sim.ensemble import StudyDraws, check_arms, study_draws
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sim.analysis.attribution import Report
+    from sim.ensemble import StudyDraws
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ def settings_from(exp: CompareSettings) -> Settings:
         ConfigError: an unknown scenario or KPI, or no scenario besides the baseline.
     """
     from sim.analysis.parallel import workers_setting
+    from sim.ensemble import study_draws
     from sim.kpis import check_names
 
     known = group_options("scenario")
@@ -127,6 +129,8 @@ def attribution_seeds(exp: CompareSettings) -> int:
 
 def check(exp: CompareSettings, base: SimConfig, cfg: DictConfig) -> Comparison:
     """The checked settings, and every arm composed as `sim-run scenario=<arm>` would."""
+    from sim.ensemble import check_arms
+
     settings = settings_from(exp)
     study.check_window("compare", settings.window_days, base.days)  # refuses a too-short run
     study.check_seeds("compare", base.seed, settings.replications)
@@ -179,6 +183,8 @@ def run_study(
     settings: Settings, configs: dict[str, SimConfig], outdir: Path, *, progress: bool = True
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run every scenario x seed in parallel; write and return the comparison and economics."""
+    import pandas as pd
+
     from sim.analysis.economics import economics_table
     from sim.analysis.reading import scenario_changes
     from sim.analysis.report import write_report
@@ -266,6 +272,8 @@ def held_runs(
 ) -> pd.DataFrame:
     """The attribution's held runs (sim/analysis/attribution.py) on `seeds`: every scenario
     once per channel it changes, that channel reading the baseline's levers. Empty without."""
+    import pandas as pd
+
     from sim.analysis.attribution import held_arms
 
     arms = held_arms(configs, settings.scenarios, settings.baseline) if seeds else {}
@@ -324,6 +332,8 @@ def write_attribution(
 
 def console_table(table: pd.DataFrame, kpis: tuple[str, ...]) -> str:
     """The comparison as printed: headline KPIs, difference to baseline with its interval."""
+    import pandas as pd
+
     from sim.analysis.report import HEADLINE, fmt
 
     show = [k for k in HEADLINE if k in kpis] or list(kpis)
@@ -351,6 +361,8 @@ def console_table(table: pd.DataFrame, kpis: tuple[str, ...]) -> str:
 
 def show(result: tuple[pd.DataFrame, pd.DataFrame], comparison: Comparison, outdir: Path) -> None:
     """The console: the headline differences, then the economics."""
+    import pandas as pd
+
     table, econ = result
     print(console_table(table, comparison.settings.kpis))
     print()

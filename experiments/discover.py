@@ -22,17 +22,19 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from experiments.compare import scenario_configs
 from sim import study
-from sim.analysis.discover import PayBox
 from sim.cli import group_options
 from sim.config import RANGES, STUDIES, ConfigError, DiscoverSettings, SimConfig
-from sim.ensemble import StudyDraws, check_arms, study_draws
+
+if TYPE_CHECKING:  # annotations only: imported where used, for a quick start-up
+    from sim.analysis.discover import PayBox
+    from sim.ensemble import StudyDraws
 
 SIZE_KEYS = ("org.employees", "org.customers")
 
@@ -122,6 +124,7 @@ def check_org_size(overrides: list[str]) -> None:
 def check(exp: DiscoverSettings, base: SimConfig, cfg: DictConfig) -> Discovery:
     """Everything a type or range cannot refuse, and every arm composed as sim-run would."""
     from sim.analysis.parallel import workers_setting
+    from sim.ensemble import check_arms, study_draws
 
     names = check_scenarios(exp)
     hc = HydraConfig.get()
@@ -153,6 +156,8 @@ def check(exp: DiscoverSettings, base: SimConfig, cfg: DictConfig) -> Discovery:
 
 def run(d: Discovery, base: SimConfig, outdir: Path) -> list[PayBox]:
     """Draw the points, run every arm on each, find each scenario's box; write the outputs."""
+    import pandas as pd
+
     from sim.analysis.discover import (
         PointRunner,
         differences,

@@ -18,15 +18,18 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from omegaconf import DictConfig
 
 from sim import study
 from sim.cli import labels_from_hydra, quiet_libraries
 from sim.config import STUDIES, ConfigError, PlanSettings, SimConfig
-from sim.ensemble import StudyDraws, check_arms, study_draws
+
+if TYPE_CHECKING:  # annotations only: imported where used, for a quick start-up
+    import pandas as pd
+
+    from sim.ensemble import StudyDraws
 
 BASELINE = "baseline"
 
@@ -70,6 +73,7 @@ def settings_from(exp: PlanSettings, config: SimConfig) -> Settings:
     """
     from sim.analysis.parallel import workers_setting
     from sim.analysis.plan import LEVERS, RANK_KPIS, _journey
+    from sim.ensemble import study_draws
 
     levers = _names("levers", exp.levers, LEVERS) or LEVERS
     roles = _names("roles", exp.roles, list(_journey(config).roles))
@@ -151,6 +155,8 @@ def run_one(task: tuple[str, SimConfig, int]) -> tuple[dict[str, Any], pd.DataFr
 def _run_all(
     named: dict[str, SimConfig], settings: Settings, desc: str, progress: bool, first: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    import pandas as pd
+
     seeds = [first + k for k in range(settings.replications)]
     draws = settings.draws
     results = study.paired_runs(
@@ -206,7 +212,10 @@ def run_plan(
     settings: Settings, config: SimConfig, outdir: Path, *, org: str = "", progress: bool = True
 ) -> pd.DataFrame:
     """Run the baseline and every candidate, rank them, run the top together; write the plan."""
+    import pandas as pd
+
     from sim.analysis import plan
+    from sim.ensemble import check_arms
 
     outdir.mkdir(parents=True, exist_ok=True)
     options = plan.candidates(config, settings.levers)
@@ -302,6 +311,8 @@ def run_plan(
 
 def _implausible_baseline(runs: pd.DataFrame) -> list[str]:
     """The baseline's KPIs (mean over its ranking runs) outside plausible operation."""
+    import pandas as pd
+
     from sim.analysis.reading import PLAUSIBLE, implausible_baseline
 
     base = runs[runs["intervention"] == BASELINE]
@@ -334,6 +345,8 @@ def _parameter_note(effects: pd.DataFrame, settings: Settings) -> str:
 
 def show(ranked: pd.DataFrame, settings: Settings, outdir: Path) -> None:
     """The ten best interventions with their intervals."""
+    import pandas as pd
+
     from sim.analysis.plan import cell
 
     best = ranked.head(10)

@@ -13,13 +13,15 @@ sim/analysis/sensitivity.py; the protocol (command line, refusals, whole outputs
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from omegaconf import DictConfig
 
 from sim import study
 from sim.config import STUDIES, SensitivitySettings, SimConfig
+
+if TYPE_CHECKING:  # annotations only: imported where used, for a quick start-up
+    import pandas as pd
 
 STUDY = STUDIES["sensitivity"]
 
@@ -39,6 +41,8 @@ def run(settings: Any, base: SimConfig, folder: Path) -> pd.DataFrame:
 
 def show(indices: pd.DataFrame, settings: Any, outdir: Path) -> None:
     """The top parameters per KPI."""
+    import pandas as pd
+
     from sim.analysis.sensitivity import top_rows
 
     top = top_rows(indices, settings.top)

@@ -22,15 +22,17 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from omegaconf import DictConfig
 
 from sim import study
 from sim.cli import CONFIG_DIR
 from sim.config import STUDIES, ConfigError, JourneyConfig, SimConfig, TwinSettings, load_journey
 from sim.config.journey import Office
+
+if TYPE_CHECKING:  # annotations only: imported where used, for a quick start-up
+    import pandas as pd
 
 MIN_DAYS = 90
 
@@ -126,6 +128,8 @@ def install_dir(settings: TwinSettings) -> Path:
 
 def run(checked: Checked, _base: SimConfig, folder: Path) -> dict[str, Any]:
     """Fit, calibrate, backtest; write every output into `folder` (staging)."""
+    import pandas as pd
+
     from sim.twin import build, estimate, report
 
     s, name, t0 = checked.settings, checked.name, time.monotonic()
@@ -230,6 +234,8 @@ def write_md(
     twin_mix: dict[str, float],
     seconds: float,
 ) -> None:
+    import pandas as pd
+
     from sim.twin import estimate, report
 
     est, s, name = twin.estimates, c.settings, c.name
@@ -378,12 +384,16 @@ def share(h: Any) -> float:
 
 
 def moment_table(moments: list[dict[str, Any]]) -> pd.DataFrame:
+    import pandas as pd
+
     table = pd.DataFrame(moments).set_index("round").T
     table.columns = [f"round {r}" for r in table.columns]
     return table.reset_index().rename(columns={"index": "key"})
 
 
 def show(result: dict[str, Any], checked: Checked, outdir: Path) -> None:
+    import pandas as pd
+
     with pd.option_context("display.width", 160, "display.float_format", "{:.4g}".format):
         print(result["observed"].to_string(index=False))
         if result["backtest"] is not None:

@@ -13,13 +13,15 @@ chain.png into Hydra's run directory. The work is done by sim/analysis/chain.py;
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from omegaconf import DictConfig
 
 from sim import study
 from sim.config import STUDIES, SimConfig, UnitsSettings
+
+if TYPE_CHECKING:  # annotations only: imported where used, for a quick start-up
+    import pandas as pd
 
 STUDY = STUDIES["units"]
 
