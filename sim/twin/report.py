@@ -284,10 +284,11 @@ def mix_lines(est: Estimates, twin_mix: dict[str, float], warm_days: int) -> lis
         f"- {said(m.hire_age_years, 'org.hire_age_years')}",
         "",
         "Shares on the period's first day, the roster beside the twin (mean over the moment "
-        "fit's last seeds). Each run draws its own people from the quantiles: with "
-        f"{m.people_at_start} people a share moves by up to "
-        f"{0.5 / max(m.people_at_start, 1) ** 0.5:.0%} (one sd) from seed to seed, so a small "
-        "organisation's twin matches its roster's mix on average over seeds, not in each run.",
+        "fit's last seeds). Each run fills its starting seats from the quantiles by stratified "
+        "draws (sim/workforce.py), so a tenure band's share moves by a few points from seed to "
+        "seed (on the example's 26 people: 2-3 points sd on day 0, 3 on this day), an age "
+        "band's by more (about 5: age is age at hire plus tenure); the quits and hires of the "
+        "warm-up add their own noise.",
         "",
         md(mix_table(est, twin_mix)),
     ]
