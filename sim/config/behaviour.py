@@ -21,7 +21,7 @@ class WorkforceBehaviour:
 
     engagement_base: float = param(
         1.1,
-        0.0,
+        -5.0,  # below 0: a workforce less happy than the drivers alone explain (a twin's data)
         10.0,
         "0-10",
         "calibrated: baseline mean work happiness about 7 (HappinessBureau; targets.md)",
