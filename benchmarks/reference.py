@@ -38,6 +38,14 @@ def _clip(x: float, lo: float, hi: float) -> float:
     return lo if x < lo else hi if x > hi else x
 
 
+def _driver_index(values: tuple[float, ...], b: Any) -> float:
+    """The simulator's driver index (workforce.driver_index), one person at a time."""
+    k, rho = b.driver_curvature, b.driver_complementarity
+    xs = [_clip(v, 0.0, 1.0) for v in values]
+    g = [(1.0 - math.exp(-k * x)) / (1.0 - math.exp(-k)) for x in xs] if k > 0 else xs
+    return (sum(x**rho for x in g) / len(g)) ** (1.0 / rho)
+
+
 def _poisson(rnd, lam: float) -> int:
     """Poisson draw by Knuth's product of uniforms (the stdlib has no Poisson)."""
     if lam <= 0.0:
@@ -354,7 +362,7 @@ class RefEmployee(mesa.Agent):
         plateau = b.plateau_penalty * (1.0 - pol.development) * _clip((years - 5.0) / 5.0, 0, 1)
         target = (
             b.engagement_base
-            + b.driver_weight * (want + know + can + feel) / 4.0
+            + b.driver_weight * _driver_index((want, know, can, feel), b)
             - b.stress_weight * self.stress
             + b.mirror_weight * self.mirror
             - plateau

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtr
 
 from sim.config import PolicyConfig, RecoveryBehaviour
 from sim.population import CustomerTable
@@ -64,10 +65,31 @@ class RecoveryDay:
         return self.failures.spend_now + self.spend_late
 
 
+NEED_SIGMA = 1.0  # sd of log need (assumption, as in `fail_and_recover`)
+
+
+def need_covered(budget: float, need_mean: float) -> float:
+    """Expected share of a failure's need that a cap of `budget` pays: E[min(need, B) / need]
+    over the lognormal need of `fail_and_recover` (closed form). It saturates once the cap is
+    well above what failures need, so a cap that is not used adds nothing."""
+    if budget <= 0.0:
+        return 0.0
+    if need_mean <= 0.0:
+        return 1.0
+    mu = np.log(need_mean) - 0.5 * NEED_SIGMA**2
+    z = (np.log(budget) - mu) / NEED_SIGMA
+    paid_in_full = ndtr(z)
+    part_paid = budget * np.exp(-mu + 0.5 * NEED_SIGMA**2) * ndtr(-z - NEED_SIGMA)
+    return float(paid_in_full + part_paid)
+
+
 def empowerment(policy: PolicyConfig, b: RecoveryBehaviour) -> float:
-    """0..1: how far the frontline can put a failure right (budget adequacy x authority)."""
-    adequacy = policy.recovery_budget / (policy.recovery_budget + b.recovery_need_mean)
-    return adequacy * (0.5 + 0.5 * policy.recovery_authority)
+    """0..1: how far the frontline can put a failure right: the share of failures' need the
+    budget covers x authority (half without it: a recovery still happens, after approval).
+    The budget counts only through what it pays, so raising an unused cap changes nothing
+    (the Ritz-Carlton's budget "doesn't get used much", targets.md)."""
+    covered = need_covered(policy.recovery_budget, b.recovery_need_mean)
+    return covered * (0.5 + 0.5 * policy.recovery_authority)
 
 
 def fail_and_recover(
@@ -96,7 +118,9 @@ def fail_and_recover(
     u_heard, u_need, u_spot = streams.keyed("recovery", customers.luck[rows], draw, draws=3)
     heard = u_heard < customers.complain[rows]
     # Compensation that would put it right: lognormal, mean recovery_need_mean (assumption: sd 1).
-    need = b.recovery_need_mean * np.exp(-0.5 + normal_from_uniform(u_need))
+    need = b.recovery_need_mean * np.exp(
+        NEED_SIGMA * normal_from_uniform(u_need) - 0.5 * NEED_SIGMA**2
+    )
     spend = np.minimum(need, policy.recovery_budget)
     adequacy = np.divide(spend, need, out=np.ones(n), where=need > 0)
     on_spot = u_spot < policy.recovery_authority

@@ -37,8 +37,23 @@ class Drivers:
     can: np.ndarray
     feel: np.ndarray
 
-    def mean(self) -> np.ndarray:
-        return (self.want + self.know + self.can + self.feel) / 4.0
+    def index(self, b: BehaviourConfig) -> np.ndarray:
+        """0..1: the drivers taken together, as `driver_index` does."""
+        return driver_index((self.want, self.know, self.can, self.feel), b)
+
+
+def driver_index(values: Sequence[np.ndarray | float], b: BehaviourConfig) -> np.ndarray:
+    """0..1: the four drivers as one index, with diminishing returns and complementarity.
+
+    Each driver first passes a concave response g(x) = (1 - e^-kx) / (1 - e^-k) (Warr's vitamin
+    model: more of a resource helps less), then the four are combined by a power mean with
+    exponent rho < 1, so one weak driver holds the index back more than the linear mean would
+    (k = 0 and rho = 1 give the old equal-weight mean). g(0) = 0 and g(1) = 1, so the index still
+    spans 0..1 and `driver_weight` keeps its meaning: the points all four drivers at full add."""
+    k, rho = b.driver_curvature, b.driver_complementarity
+    x = np.clip(np.asarray(values, dtype=float), 0.0, 1.0)
+    g = -np.expm1(-k * x) / -np.expm1(-k) if k > 0 else x
+    return np.mean(g**rho, axis=0) ** (1.0 / rho)
 
 
 def market_orientation(policy: PolicyConfig) -> float:
@@ -121,7 +136,7 @@ def update_people(
     staff.stress[occ] += (target_stress[occ] - staff.stress[occ]) / b.stress_adjust_days
     target = (
         b.engagement_base
-        + b.driver_weight * drv.mean()
+        + b.driver_weight * drv.index(b)
         - b.stress_weight * staff.stress
         + b.mirror_weight * staff.mirror
         - plateau(staff, policy, b)

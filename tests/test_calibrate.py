@@ -31,8 +31,8 @@ from sim.runner import run_model
 
 TINY = {"org": "call_centre", "scenario": "baseline", "employees": 10, "customers": 3000}
 TINY_DESIGN = {**TINY, "days": 180, "window": 90}
-TRUE = {"behaviour.engagement_base": 4.3, "behaviour.quit_rate_annual": 0.5}
-PRIORS = {"behaviour.engagement_base": [2.0, 6.0], "behaviour.quit_rate_annual": [0.1, 1.0]}
+TRUE = {"behaviour.engagement_base": 1.7, "behaviour.quit_rate_annual": 0.5}
+PRIORS = {"behaviour.engagement_base": [0.0, 3.0], "behaviour.quit_rate_annual": [0.1, 1.0]}
 TOLERANCE = 0.15  # of the prior's width
 
 
@@ -199,7 +199,7 @@ def test_trials_left_running_by_a_killed_run_are_failed_and_the_study_continues(
     outdir.mkdir()
     storage = f"sqlite:///{outdir / 'study.db'}"
     killed = optuna.create_study(study_name="k", storage=storage, direction="minimize")
-    space = {"behaviour.engagement_base": optuna.distributions.FloatDistribution(2.0, 6.0)}
+    space = {"behaviour.engagement_base": optuna.distributions.FloatDistribution(0.0, 3.0)}
     killed.tell(killed.ask(space), 5.0)  # finished before the kill
     killed.ask(space)  # in flight when the process died
     args = [f"target_set={target_file}", "name=k", "parameters=[behaviour.engagement_base]"]

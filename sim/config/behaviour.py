@@ -20,7 +20,7 @@ class WorkforceBehaviour:
     """Employees: work happiness, stress, quits and learning (the workforce stage, workforce.py)."""
 
     engagement_base: float = param(
-        3.95,
+        1.1,
         0.0,
         10.0,
         "0-10",
@@ -28,12 +28,30 @@ class WorkforceBehaviour:
         "work happiness with every driver at zero and no stress",
     )
     driver_weight: float = param(
-        8.5,
+        9.65,
         0.0,
         20.0,
         "points per driver unit",
         "calibrated: market orientation 1..7 spans work happiness 6.0..7.8 (seed 000)",
         "points of work happiness the four drivers together can add",
+    )
+    driver_curvature: float = param(
+        2.0,
+        0.0,
+        20.0,
+        "1/driver unit",
+        "assumption, shape from Warr's vitamin model (1987, 1994): job resources help less the "
+        "more of them there is; 0 = linear",
+        "diminishing returns of each driver: g(x) = (1 - e^-kx) / (1 - e^-k)",
+    )
+    driver_complementarity: float = param(
+        0.5,
+        0.05,
+        1.0,
+        "power-mean exponent",
+        "assumption (Wang & Lee 2009: empowerment dimensions interact; one low dimension holds "
+        "back the others); 1 = perfect substitutes, the old equal-weight mean",
+        "how far a strong driver can make up for a weak one in the driver index",
     )
     stress_weight: float = param(2.0, 0.0, 10.0, "points", A, "work happiness lost at full stress")
     mirror_weight: float = param(

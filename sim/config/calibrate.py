@@ -44,7 +44,7 @@ class CalibrateSettings:
     )
     priors: dict[str, list[float]] = field(
         default_factory=lambda: {
-            "behaviour.engagement_base": [2.0, 6.0],
+            "behaviour.engagement_base": [0.0, 3.0],
             "behaviour.quit_rate_annual": [0.1, 1.0],
             "behaviour.complaint_share": [0.2, 0.8],
         },
