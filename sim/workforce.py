@@ -268,18 +268,17 @@ def fill_seats(
     staff.recommend_bias[seats] = normal[1] - 0.5  # assumption: eNPS below happiness
     staff.mirror[seats] = 0.0
     staff.refill_day[seats] = -1
-    if veterans and len(hire_age_quantiles):
-        # A starting workforce from the organisation's own mix: stratified, not independent.
-        u[5] = stratified_uniforms(
-            streams, purpose, staff.role[seats], _rank_within(staff.role[seats]), "age"
-        )
+    roles = staff.role[seats]
+    # A starting workforce from the organisation's own mix: stratified, not independent.
+    ranks = _rank_within(roles) if veterans else None
+    if ranks is not None and len(hire_age_quantiles):
+        u[5] = stratified_uniforms(streams, purpose, roles, ranks, "age")
     young = (
         from_quantiles(u[5], hire_age_quantiles) if len(hire_age_quantiles) else 20.0 + 15.0 * u[5]
     )
     if veterans:
         if len(tenure_quantiles):
-            ranks = _rank_within(staff.role[seats])
-            u[3] = stratified_uniforms(streams, purpose, staff.role[seats], ranks, "tenure")
+            u[3] = stratified_uniforms(streams, purpose, roles, ranks, "tenure")
             tenure_years = from_quantiles(u[3], tenure_quantiles)
         else:
             # u[3] decides long-timer (below 0.3) and, rescaled within its part, the tenure.

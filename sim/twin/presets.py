@@ -15,9 +15,10 @@ from pathlib import Path
 
 import yaml
 
+from sim.cli import CONFIG_DIR
+
 MARK = "# sim-twin"  # opens a line of every preset sim-twin writes (install overwrites only these)
 HEADER = "# @package _global_"
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
 
 
 def written_by_twin(path: Path) -> bool:

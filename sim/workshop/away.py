@@ -105,14 +105,9 @@ class Presence:
         with self._away_lock:
             for team in away:
                 missed = self._missed(team, rounds_so_far) if team.parked is not None else []
-                if not missed:
-                    continue
-                rounds = tuple((rnd.events, rnd.days) for rnd in missed)
-                rows, seconds = self.player.call(play_file, str(team.parked), rounds)
-                team.extend_parked(rows, seconds)
-                for rnd in missed:
-                    team.record_outcome(rnd.number, rnd.days, self.storyline.predict)
-                played.append(team.name)
+                if missed:
+                    self._play_missed(team, missed, self.player.call)
+                    played.append(team.name)
         if played:
             self._touch()
         return played
@@ -125,11 +120,16 @@ class Presence:
                 return
             missed = self._missed(team)
             if missed:
-                rounds = tuple((rnd.events, rnd.days) for rnd in missed)
-                team.extend_parked(*play_file(str(team.parked), rounds))
-                for rnd in missed:
-                    team.record_outcome(rnd.number, rnd.days, self.storyline.predict)
+                self._play_missed(team, missed, lambda play, *args: play(*args))
             team.unpark()
+
+    def _play_missed(self, team: Team, missed: list, call: Callable) -> None:
+        """Play `missed` rounds on a parked team's file (`call(play_file, ...)`: in a worker, or
+        here) and record their outcomes (call with `_away_lock` held)."""
+        rounds = tuple((rnd.events, rnd.days) for rnd in missed)
+        team.extend_parked(*call(play_file, str(team.parked), rounds))
+        for rnd in missed:
+            team.record_outcome(rnd.number, rnd.days, self.storyline.predict)
 
 
 def scratch_folder() -> Path:
