@@ -10,7 +10,7 @@ Growth comes from retention and referrals, never from the NPS number itself (Kei
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import special
@@ -192,6 +192,8 @@ class WordOfMouth:
     negative: int
     referrals: int  # prospects won
     deterred: float  # paid acquisitions lost (expected)
+    # The teller's row of each referral won (one entry per referral): who recruits customers.
+    referrers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
 MAX_TELLINGS = 64  # tellings per teller and day kept apart in the draws' keys (assumption)
@@ -231,9 +233,13 @@ def word_of_mouth(
     prospect = ~to_customer
     n_bad = int(bad.sum())
     # A prospect told good things may become a customer; bad things deter paid acquisitions.
-    referrals = int(((u_won < b.referral_conversion) & prospect & ~bad).sum())
+    won = (u_won < b.referral_conversion) & prospect & ~bad
     return WordOfMouth(
-        src.size - n_bad, n_bad, referrals, int((prospect & bad).sum()) * b.deterrence
+        src.size - n_bad,
+        n_bad,
+        int(won.sum()),
+        int((prospect & bad).sum()) * b.deterrence,
+        src[won],
     )
 
 
