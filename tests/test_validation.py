@@ -79,6 +79,7 @@ def test_every_check_is_declared_in_its_section_module_with_its_figure_and_range
         "Employee side": "employee",
         "Customer side": "customer",
         "The chain across units": "chain",
+        "Direction and lags": "lags",
     }
     for name, c in CHECKS.items():
         assert c.judge.__module__ == f"sim.validation.checks.{modules[c.section]}", name
@@ -259,6 +260,18 @@ def test_units_chain_runs_positive_from_impression_to_growth(quick):
     slopes = values(quick, "sears_chain")["slopes"]
     assert slopes["impression p1 -> revenue growth p2/p1"] > 0
     assert all(math.isfinite(s) for s in slopes.values())
+
+
+@pytest.mark.slow
+def test_cross_lags_and_customer_value_are_read_from_the_runs(quick):
+    lead = values(quick, "attitudes_lead")
+    assert all(math.isfinite(lead[k]) for k in ("forward", "reverse", "difference"))
+    # The same panel read the other way round: profit p1 -> EX p2 is Koys' reverse profit path.
+    feed = values(quick, "performance_feeds_attitudes")
+    assert feed["reverse"] == pytest.approx(lead["profit_forward"])
+    tail = values(quick, "customer_value_tail")
+    assert 1.0 < tail["ratio"] <= tail["max_ratio"]
+    assert 0.0 < tail["referral_top1_share"] <= 1.0
 
 
 @pytest.mark.slow

@@ -1,8 +1,8 @@
 """Validation, short version, second half: the staffing sweep and the experiments on a unit
 (450 days with settings, events or a failing start): scripts, retention, cost cutting, a failing
-start, drifting standards. No run here is shared with a check of tests/test_validation.py (the
-split is asserted below), so the two halves of the quick suite run on the two test workers
-side by side instead of one after the other."""
+start, drifting standards, a step in leadership (the months between EX and CX). No run here is
+shared with a check of tests/test_validation.py (the split is asserted below), so the two halves
+of the quick suite run on the two test workers side by side instead of one after the other."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ EXPERIMENTS = (
     "cycle_of_failure",
     "failure_vs_success",
     "quality_erosion",
+    "ex_cx_lag",
 )
 
 
@@ -96,6 +97,12 @@ def test_failing_start_and_drifting_standards_act_as_built(quick):
     # During the surge the floor gives less time; only drifting standards lower the norm.
     assert v["effort_drift_surge"] < v["effort_drift_no_surge"]
     assert v["norm_min_drift_surge"] < v["norm_min_held_surge"] == 1.0
+
+
+def test_leadership_that_lives_its_values_lifts_work_happiness_before_csat(quick):
+    v = values(quick, "ex_cx_lag")
+    assert v["ex_final"] > 0 and v["cx_final"] > 0
+    assert v["ex_half_months"] <= v["cx_half_months"]
 
 
 def test_report_names_every_check(quick):

@@ -104,6 +104,20 @@ def bars(path: Path, x: Sequence[float], y: Sequence[float], *, xlabel: str, yla
     _save(fig, path)
 
 
+def intervals(path: Path, labels: Sequence[str], estimates: Sequence[Any], *, ylabel: str) -> None:
+    """Point estimates with their intervals (sim.stats.Estimate), around a zero line."""
+    fig, ax = plt.subplots(figsize=SIZE)
+    x = np.arange(len(labels))
+    v = np.array([e.value for e in estimates])
+    err = np.array([[e.value - e.lo for e in estimates], [e.hi - e.value for e in estimates]])
+    ax.bar(x, v, color="tab:blue", alpha=0.7)
+    ax.errorbar(x, v, yerr=err, fmt="none", ecolor="black", capsize=4)
+    ax.axhline(0.0, color="grey", lw=0.8)
+    ax.set_xticks(x, list(labels), fontsize=8)
+    ax.set_ylabel(ylabel)
+    _save(fig, path)
+
+
 def scatter(
     path: Path, x: Sequence[float], y: Sequence[float], *, xlabel: str, ylabel: str
 ) -> None:

@@ -390,6 +390,37 @@ class NpsProbe(Probe):
         return self.out
 
 
+class ValueProbe(Probe):
+    """The starting customers followed to the end of the run: the revenue each paid while still
+    a customer, and the referrals each won (a telling that brought a prospect in)."""
+
+    def __init__(self, model: Any, spec: RunSpec) -> None:
+        c = model.customers
+        self.rows = np.flatnonzero(c.active)
+        self.id = c.agent_id[self.rows].copy()
+        self.alive = np.ones(self.rows.size, bool)
+        self.revenue = np.zeros(self.rows.size)
+        self.referrals = np.zeros(self.rows.size, np.int64)
+        self.member = np.full(c.size, -1, np.int64)  # row -> place in the cohort
+        self.member[self.rows] = np.arange(self.rows.size)
+
+    def day(self, model: Any, day: Any) -> None:
+        c = model.customers
+        # A row keeps its customer while they stay; a referrer who left today still won the
+        # referral before leaving (word of mouth comes before defection in the day).
+        by = day.customers.word_of_mouth.referrers
+        k = self.member[by[by < self.member.size]]
+        k = k[k >= 0]
+        np.add.at(self.referrals, k[self.alive[k]], 1)
+        self.alive &= c.active[self.rows] & (c.agent_id[self.rows] == self.id)
+        self.revenue += np.where(self.alive, c.value[self.rows], 0.0) / 365.0
+
+    def result(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            {"revenue": self.revenue, "referrals": self.referrals, "kept": self.alive}
+        )
+
+
 PROBE_TYPES: dict[str, type[Probe]] = {
     "nps": NpsProbe,
     "queue": QueueProbe,
@@ -399,4 +430,5 @@ PROBE_TYPES: dict[str, type[Probe]] = {
     "hires": HireProbe,
     "wom": WomProbe,
     "loyalty": LoyaltyProbe,
+    "value": ValueProbe,
 }

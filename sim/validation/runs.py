@@ -20,7 +20,17 @@ import pandas as pd
 from sim.config import SimConfig, validate
 from sim.validation.probes import PROBE_TYPES
 
-PROBES = ("queue", "encounters", "agents", "recovery", "hires", "wom", "loyalty", "nps")
+PROBES = (
+    "queue",
+    "encounters",
+    "agents",
+    "recovery",
+    "hires",
+    "wom",
+    "loyalty",
+    "nps",
+    "value",
+)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ model's purpose, by section of the report:
     employee.py   the employee side: market orientation, scripts, burnout, contagion
     customer.py   the customer side: loyalty, complaints, word of mouth, NPS, recovery
     chain.py      the chain across units: Sears, retention leverage, cycles, quality erosion
+    lags.py       direction and lags: attitudes lead results, results feed attitudes, the
+                  months between EX and CX, concentrated customer value
 
 Each check is declared beside its judge with its published figure (`base.Published`: the claim,
 the source and the range a pass needs); `experiment.py` holds the run lists and readings the
@@ -18,8 +20,9 @@ from sim.validation.checks.chain import CHAIN
 from sim.validation.checks.customer import CUSTOMER
 from sim.validation.checks.employee import EMPLOYEE
 from sim.validation.checks.envelope import ENVELOPE
+from sim.validation.checks.lags import LAGS
 
-SECTIONS: tuple[Section, ...] = (ENVELOPE, EMPLOYEE, CUSTOMER, CHAIN)
+SECTIONS: tuple[Section, ...] = (ENVELOPE, EMPLOYEE, CUSTOMER, CHAIN, LAGS)
 CHECKS: dict[str, Check] = {c.name: c for section in SECTIONS for c in section.checks}
 
 
