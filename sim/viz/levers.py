@@ -22,6 +22,7 @@ from omegaconf import DictConfig
 
 from sim.cli import CONFIG_DIR, group_options
 from sim.config import PolicyConfig, SimConfig, register_configs, to_dataclass, validate
+from sim.study import default_org
 
 # The levers on screen, in the order of the sidebar.
 LEVERS = (
@@ -48,7 +49,8 @@ STEPS = {
 WINDOWS = {"recovery_budget": (0.0, 2500.0), "staffing_level": (0.5, 1.5)}
 
 WORKSHOP_EMPLOYEES = 20  # desks on the floor: readable on a projector, a step in milliseconds
-DEFAULT_ORG = "call_centre"
+# The organisation preset configs/config.yaml picks: the dashboard opens on what sim-run runs.
+DEFAULT_ORG = default_org()
 CONFIG_DIR_ENV = "SIM_VIZ_CONFIG_DIR"  # an extra config folder (sim-viz --config-dir)
 BASELINE = "baseline"
 
