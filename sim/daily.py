@@ -114,7 +114,7 @@ def daily_row(
     n_resolved_first = int(np.count_nonzero(out.resolved & first))
     act, cust = staff.active, customers.active
     heads = int(np.count_nonzero(act))
-    satisfaction = customers.satisfaction[cust]
+    n_customers = int(np.count_nonzero(cust))
     drv = d.workforce.drivers
     row: dict[str, float] = {
         "day": d.day,
@@ -160,13 +160,13 @@ def daily_row(
         "headcount": heads,
         "vacancies": max(seats - heads, 0),
         "in_training": int(np.count_nonzero(act & (staff.training_left > 0))),
-        "customers": int(np.count_nonzero(cust)),
+        "customers": n_customers,
         "work_happiness_mean": _mean(staff.engagement, act),
         "stress_mean": _mean(staff.stress, act),
         "skill_mean": _mean(staff.skill, act),
         "enps": survey.nps(survey.employee_answers(staff)[act]),
-        "nps": survey.nps(survey.answers(satisfaction, customers.recommend_bias[cust])),
-        "csat_mean": _avg(satisfaction),
+        "nps": survey.nps_among(customers.satisfaction, customers.recommend_bias, cust),
+        "csat_mean": _avg(customers.compress("daily.satisfaction", customers.satisfaction)),
     }
     return row
 

@@ -55,11 +55,13 @@ def todays_contacts(
     the open one. A new need belongs to one of the stages open at the customer's tenure, and is
     non-standard with that stage's probability. Changes: clears the callers' retry days."""
     rng = streams.today("needs")
-    # float32 draws: half the bytes, same law. Few full-table passes: this runs every day.
-    calls = rng.random(customers.size, dtype=np.float32) < customers.need_rate * (
-        demand_factor / 365.0
-    )
-    calls |= customers.retry_day == day
+    # float32 draws: half the bytes, same law. Few full-table passes, into work arrays kept
+    # from day to day (population.Scratch): this runs every day.
+    n, scratch = customers.size, customers.scratch
+    u = rng.random(out=scratch("demand.u", n, np.float32), dtype=np.float32)
+    rate = np.multiply(customers.need_rate, demand_factor / 365.0, out=scratch("demand.rate", n))
+    calls = np.less(u, rate, out=scratch("demand.calls", n, bool))
+    calls |= np.equal(customers.retry_day, day, out=scratch("demand.due", n, bool))
     calls &= customers.active
     calling = np.flatnonzero(calls)
     is_repeat = customers.retry_day[calling] == day

@@ -167,9 +167,8 @@ def drift_and_defect(
     """Memory fades toward the baseline, failures are forgotten slowly, some customers defect.
 
     Returns the rows of today's defectors (not yet freed)."""
-    act = table.active
-    sat = table.satisfaction
-    step = np.subtract(table.baseline, sat)
+    act, sat, n, scratch = table.active, table.satisfaction, table.size, table.scratch
+    step = np.subtract(table.baseline, sat, out=scratch("drift.step", n))
     step *= 1.0 / b.satisfaction_memory_days
     sat += step
     np.clip(sat, 0.0, 10.0, out=sat)
@@ -180,10 +179,13 @@ def drift_and_defect(
     hazard += 7.0 * b.churn_satisfaction_slope
     np.exp(hazard, out=hazard)
     hazard *= b.churn_rate_annual / 365.0
-    memory = np.multiply(table.failures, b.failure_memory_effect)
+    memory = np.multiply(table.failures, b.failure_memory_effect, out=scratch("drift.memory", n))
     memory += 1.0
     hazard *= memory
-    return np.flatnonzero(act & (rng.random(table.size, dtype=np.float32) < hazard))
+    u = rng.random(out=scratch("drift.u", n, np.float32), dtype=np.float32)
+    leaving = np.less(u, hazard, out=scratch("drift.leaving", n, bool))
+    leaving &= act
+    return np.flatnonzero(leaving)
 
 
 @dataclass(frozen=True)

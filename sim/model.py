@@ -42,7 +42,7 @@ from sim import (
     survey,
     workforce,
 )
-from sim.agents import Customer, Employee, Manager
+from sim.agents import Customer, Employee, Manager, remove_agents, row_agents
 from sim.config import PolicyConfig, SimConfig
 from sim.config.hold import held_levers, held_policy, stage_policy
 from sim.daily import Carry, Day, Observer, daily_row, journey_log, unrepaired
@@ -160,15 +160,17 @@ class ServiceModel(mesa.Model):
         grow = self.customers.size - len(self._customer_agents)
         if grow > 0:
             self._customer_agents.extend([None] * grow)
-        for row in rows.tolist():
-            agent = Customer(self, row)
+        rows = rows.tolist()
+        agents = row_agents(self, Customer, rows)
+        for row, agent in zip(rows, agents, strict=True):
             self._customer_agents[row] = agent
-            self.customers.agent_id[row] = agent.unique_id
+        self.customers.agent_id[rows] = [agent.unique_id for agent in agents]
 
     def _sync_agents(self, customers: loyalty.CustomerDay, work: workforce.WorkforceDay) -> None:
         """Mesa agents follow the rows: leavers go, newcomers come (after the arrays did)."""
-        for row in customers.left.tolist():
-            self._customer_agents[row].remove()
+        left = customers.left.tolist()
+        remove_agents(self, Customer, [self._customer_agents[row] for row in left])
+        for row in left:
             self._customer_agents[row] = None
         self._customer_agents_for(customers.joined)
         for seat in work.quits.tolist():
@@ -401,7 +403,7 @@ class ServiceModel(mesa.Model):
 
     def _work_scale(self) -> float:
         """The customer base against the start: the work grows and shrinks with it."""
-        return int(self.customers.active.sum()) / max(self.start["customers"], 1)
+        return int(np.count_nonzero(self.customers.active)) / max(self.start["customers"], 1)
 
     def _role_training(self) -> np.ndarray:
         """(R,) training intensity per role: the org's x the role's own."""

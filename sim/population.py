@@ -23,10 +23,37 @@ def _grow(arr: np.ndarray, size: int) -> np.ndarray:
     return out
 
 
+class Scratch:
+    """Work arrays kept from one day to the next, one per name (`scratch("demand.u", n, f32)`).
+
+    A temporary as long as the customer table (4.5 MB of float64 at 500,000 rows) costs more
+    to get fresh every day than the arithmetic on it: the allocator hands large freed blocks
+    back to the system and the next one page-faults in again (about 1 ms each at L, measured in
+    `loyalty.drift_and_defect`). The day's full-table passes write into these instead. A name
+    belongs to one place in the code; what it holds is garbage once that function returns, so
+    never return or keep the array. Copies and pickles of a table start with none."""
+
+    def __init__(self) -> None:
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def __call__(self, name: str, n: int, dtype: type = np.float64) -> np.ndarray:
+        arr = self._arrays.get(name)
+        if arr is None or arr.shape[0] != n or arr.dtype != dtype:
+            arr = self._arrays[name] = np.empty(n, dtype)
+        return arr
+
+    def __reduce__(self) -> tuple:
+        return (Scratch, ())
+
+
 class _Table:
-    """Columns of equal length with a boolean `active` column; rows are slots."""
+    """Columns of equal length with a boolean `active` column; rows are slots. `scratch`
+    holds work arrays (not a column)."""
 
     active: np.ndarray
+
+    def __post_init__(self) -> None:
+        self.scratch = Scratch()
 
     def columns(self) -> list[str]:
         return [f.name for f in fields(self)]  # type: ignore[arg-type]
@@ -154,9 +181,17 @@ class CustomerTable(_Table):
             luck=np.arange(n, dtype=np.int64),
         )
 
+    def compress(self, name: str, column: np.ndarray) -> np.ndarray:
+        """`column[self.active]`, the same values in the same order, written into the work
+        array `name` (Scratch: use it before anything else asks for that name)."""
+        n = int(np.count_nonzero(self.active))
+        return np.compress(self.active, column, out=self.scratch(name, self.size, column.dtype)[:n])
+
     def free_slots(self, count: int) -> np.ndarray:
         """Indices of `count` free rows, growing the table if needed."""
-        free = np.flatnonzero(~self.active)
+        free = np.flatnonzero(
+            np.logical_not(self.active, out=self.scratch("free", self.size, bool))
+        )
         if free.size < count:
             old = self.size
             self.ensure_capacity(old + count - free.size)

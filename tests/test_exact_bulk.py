@@ -1,0 +1,91 @@
+"""The large-population shortcuts change no number: Mesa agents registered in bulk, the NPS
+counted without gathering, the work arrays reused from day to day, each against the plain
+computation it replaces (the whole-run check across versions is benchmarks/identity.py)."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+
+import numpy as np
+import pytest
+
+from sim import agents as agents_module
+from sim.agents import Customer, Employee
+from sim.model import ServiceModel
+from sim.population import CustomerTable
+from sim.survey import answers, nps, nps_among
+
+
+def _registry(model: ServiceModel) -> list[tuple]:
+    """Every agent of the model in Mesa's own order: class, id, row."""
+    return [(type(a).__name__, a.unique_id, getattr(a, "row", None)) for a in model.agents]
+
+
+def test_bulk_registration_is_agent_by_agent(small_config, monkeypatch):
+    cfg = small_config("days=30")
+    bulk = ServiceModel(cfg)
+    with monkeypatch.context() as m:
+        m.setattr(agents_module, "_quiet", lambda *_: False)
+        plain = ServiceModel(cfg)
+        for _ in range(30):
+            plain.step()
+        plain_registry = _registry(plain)
+    for _ in range(30):
+        bulk.step()
+    assert bulk.totals["churned"] > 0 and bulk.totals["acquired"] > 0  # both paths exercised
+    assert _registry(bulk) == plain_registry
+    assert [a.unique_id for a in bulk.agents_by_type[Customer]] == [
+        a.unique_id for a in plain.agents_by_type[Customer]
+    ]
+    assert bulk.agent_id_counter == plain.agent_id_counter
+    np.testing.assert_array_equal(bulk.customers.agent_id, plain.customers.agent_id)
+    live = np.flatnonzero(bulk.customers.active)
+    assert sorted(a.row for a in bulk.agents_by_type[Customer]) == live.tolist()
+    assert len(bulk.agents_by_type[Employee]) == int(np.count_nonzero(bulk.staff.active))
+
+
+def test_a_watched_model_registers_agent_by_agent(small_config):
+    model = ServiceModel(small_config("org.customers=50"))
+
+    class Watcher:
+        seen: list = []
+
+        def added(self, signal) -> None:
+            self.seen.append(signal)
+
+    watcher = Watcher()  # Mesa keeps a weak reference to the bound method
+    model.observe("agents", "agent_added", watcher.added)
+    rows = [3, 7]
+    made = agents_module.row_agents(model, Customer, rows)
+    assert [a.row for a in made] == rows and len(watcher.seen) == 2
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_nps_without_gathering_is_the_plain_nps(seed):
+    rng = np.random.default_rng(seed)
+    n = 2000
+    state = np.clip(rng.normal(7.0, 2.0, n), 0.0, 10.0)
+    bias = rng.normal(0.0, 1.0, n)
+    # Answers that sit exactly on a rounding edge (x.5 rounds to even) and on the clip.
+    state[:8] = [8.5, 6.5, 9.5, 7.5, 0.0, 10.0, 8.5, 6.5]
+    bias[:8] = [0.0, 0.0, 0.0, 0.0, -1.0, 2.0, 1e-12, -1e-12]
+    mask = rng.random(n) < 0.8
+    got = nps_among(state, bias, mask)
+    want = nps(answers(state[mask], bias[mask]))
+    assert np.float64(got).tobytes() == np.float64(want).tobytes()
+    assert np.isnan(nps_among(state, bias, np.zeros(n, bool)))
+
+
+def test_compress_and_work_arrays():
+    table = CustomerTable.empty(100, 3)
+    rng = np.random.default_rng(1)
+    table.active[:] = rng.random(100) < 0.7
+    table.value[:] = rng.random(100)
+    got = table.compress("t", table.value)
+    np.testing.assert_array_equal(got, table.value[table.active])
+    assert table.scratch("t", 100, np.float64) is table.scratch("t", 100, np.float64)
+    assert table.scratch("t", 120, np.float64).shape == (120,)  # a new length, a new array
+    for other in (copy.deepcopy(table), pickle.loads(pickle.dumps(table))):
+        assert other.scratch._arrays == {}
+        np.testing.assert_array_equal(other.value, table.value)
