@@ -165,8 +165,10 @@ def daily_row(
         "stress_mean": _mean(staff.stress, act),
         "skill_mean": _mean(staff.skill, act),
         "enps": survey.nps(survey.employee_answers(staff)[act]),
-        "nps": survey.nps_among(customers.satisfaction, customers.recommend_bias, cust),
-        "csat_mean": _avg(customers.compress("daily.satisfaction", customers.satisfaction)),
+        "nps": survey.nps_among(
+            customers.satisfaction, customers.recommend_bias, cust, customers.scratch
+        ),
+        "csat_mean": _avg(customers.satisfaction[cust]),
     }
     return row
 

@@ -134,7 +134,7 @@ def money_today(
     return day_money(
         org,
         policy,
-        revenue_year=float(customers.compress("money.value", customers.value).sum()),
+        revenue_year=float(customers.value[customers.active].sum()),
         headcount=int(staff.active.sum()),
         overtime_hours=overtime_hours,
         hires=hires,

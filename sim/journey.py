@@ -134,15 +134,27 @@ class Journey:
     def draw_stages(self, u: np.ndarray, tenure: np.ndarray) -> np.ndarray:
         """The stage of each new need: among the stages open at the customer's tenure, in
         proportion to their need shares, from one uniform number `u` per need."""
-        if self.n_stages == 1:
+        n_stages = self.n_stages
+        if n_stages == 1:
             return np.zeros(tenure.size, np.int64)
-        w = self.open_stages(tenure) * self.need_share
-        total = w.sum(axis=1)
-        # With no stage open the need goes to the stage that usually has the most.
-        w[total <= 0, int(np.argmax(self.need_share))] = 1.0
-        cum = np.cumsum(w, axis=1)
-        point = u * cum[:, -1]
-        return np.minimum((cum <= point[:, None]).sum(axis=1), self.n_stages - 1)
+        # Stage by stage over contiguous rows (S, n): the weights `open x need share`, their
+        # running sum and the count of sums at or below the point are the (n, S) cumsum's
+        # numbers, added in the same order (tests/test_exact_bulk.py has the plain version).
+        cum = np.empty((n_stages, tenure.size))
+        for s in range(n_stages):
+            np.multiply(self.open_at(s, tenure), self.need_share[s], out=cum[s])
+        # With no stage open the need goes to the stage that usually has the most (shares are
+        # >= 0, so a total <= 0 is all weights 0).
+        nobody = ~cum.any(axis=0)
+        if nobody.any():
+            cum[int(np.argmax(self.need_share)), nobody] = 1.0
+        for s in range(1, n_stages):
+            cum[s] += cum[s - 1]
+        point = u * cum[-1]
+        below = np.zeros(tenure.size, np.int64)
+        for s in range(n_stages):
+            below += cum[s] <= point
+        return np.minimum(below, n_stages - 1)
 
     def seat_budgets(self, employees: int, staffing_level, scale: float) -> np.ndarray:
         """Seats per role: the staff its work needs (headcount x org.employees, scaled with the

@@ -181,12 +181,6 @@ class CustomerTable(_Table):
             luck=np.arange(n, dtype=np.int64),
         )
 
-    def compress(self, name: str, column: np.ndarray) -> np.ndarray:
-        """`column[self.active]`, the same values in the same order, written into the work
-        array `name` (Scratch: use it before anything else asks for that name)."""
-        n = int(np.count_nonzero(self.active))
-        return np.compress(self.active, column, out=self.scratch(name, self.size, column.dtype)[:n])
-
     def free_slots(self, count: int) -> np.ndarray:
         """Indices of `count` free rows, growing the table if needed."""
         free = np.flatnonzero(

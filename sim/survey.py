@@ -24,6 +24,7 @@ from sim.population import (
     TENURE_EDGES_YEARS,
     CustomerTable,
     EmployeeTable,
+    Scratch,
     band,
 )
 
@@ -41,16 +42,20 @@ def nps(scores: np.ndarray) -> float:
     return float(100.0 * ((scores >= 9).mean() - (scores <= 6).mean()))
 
 
-def nps_among(state: np.ndarray, bias: np.ndarray, mask: np.ndarray) -> float:
+def nps_among(
+    state: np.ndarray, bias: np.ndarray, mask: np.ndarray, work: Scratch | None = None
+) -> float:
     """`nps(answers(state[mask], bias[mask]))`, bit for bit, without gathering the rows (the
     daily NPS over 500,000 customers): an answer is 9-10 exactly when state + bias > 8.5 and
     0-6 exactly when it is <= 6.5 (`rint` rounds halves to even: 8.5 -> 8, 6.5 -> 6), for
-    finite states and offsets; the shares are the same counts over the same total."""
+    finite states and offsets; the shares are the same counts over the same total. `work`:
+    the table's work arrays, for the two full-length temporaries."""
     n = int(np.count_nonzero(mask))
     if n == 0:
         return float("nan")
-    x = np.add(state, bias)
-    hit = np.greater(x, 8.5)
+    size = mask.shape[0]
+    x = np.add(state, bias, out=None if work is None else work("nps.answer", size))
+    hit = np.greater(x, 8.5, out=None if work is None else work("nps.hit", size, bool))
     hit &= mask
     promoters = int(np.count_nonzero(hit))
     np.less_equal(x, 6.5, out=hit)

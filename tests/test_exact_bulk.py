@@ -12,6 +12,8 @@ import pytest
 
 from sim import agents as agents_module
 from sim.agents import Customer, Employee
+from sim.config import load_journey
+from sim.journey import Journey
 from sim.model import ServiceModel
 from sim.population import CustomerTable
 from sim.survey import answers, nps, nps_among
@@ -72,20 +74,50 @@ def test_nps_without_gathering_is_the_plain_nps(seed):
     bias[:8] = [0.0, 0.0, 0.0, 0.0, -1.0, 2.0, 1e-12, -1e-12]
     mask = rng.random(n) < 0.8
     got = nps_among(state, bias, mask)
+    assert nps_among(state, bias, mask, CustomerTable.empty(1, 1).scratch) == got
     want = nps(answers(state[mask], bias[mask]))
     assert np.float64(got).tobytes() == np.float64(want).tobytes()
     assert np.isnan(nps_among(state, bias, np.zeros(n, bool)))
 
 
-def test_compress_and_work_arrays():
+def test_work_arrays_are_kept_by_name_and_not_copied():
     table = CustomerTable.empty(100, 3)
-    rng = np.random.default_rng(1)
-    table.active[:] = rng.random(100) < 0.7
-    table.value[:] = rng.random(100)
-    got = table.compress("t", table.value)
-    np.testing.assert_array_equal(got, table.value[table.active])
+    table.value[:] = np.random.default_rng(1).random(100)
     assert table.scratch("t", 100, np.float64) is table.scratch("t", 100, np.float64)
     assert table.scratch("t", 120, np.float64).shape == (120,)  # a new length, a new array
     for other in (copy.deepcopy(table), pickle.loads(pickle.dumps(table))):
         assert other.scratch._arrays == {}
         np.testing.assert_array_equal(other.value, table.value)
+
+
+def _plain_draw_stages(jn: Journey, u: np.ndarray, tenure: np.ndarray) -> np.ndarray:
+    """`Journey.draw_stages` as it was written over (n, S) rows."""
+    w = jn.open_stages(tenure) * jn.need_share
+    total = w.sum(axis=1)
+    w[total <= 0, int(np.argmax(jn.need_share))] = 1.0
+    cum = np.cumsum(w, axis=1)
+    point = u * cum[:, -1]
+    return np.minimum((cum <= point[:, None]).sum(axis=1), jn.n_stages - 1)
+
+
+@pytest.mark.parametrize("name", ["call_centre", "hotel"])
+def test_stage_draws_stage_by_stage_are_the_plain_draws(name):
+    jn = Journey.from_config(load_journey(name))
+    rng = np.random.default_rng(7)
+    tenure = np.floor(rng.random(20_000) * 3000.0)
+    u = rng.random(20_000)
+    u[:3] = [0.0, 0.5, np.nextafter(1.0, 0.0)]
+    got = jn.draw_stages(u, tenure)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, _plain_draw_stages(jn, u, tenure))
+
+
+def test_stage_draws_with_no_stage_open_go_where_most_needs_are():
+    jn = Journey.from_config(load_journey("call_centre"))
+    jn.from_day[:] = 5.0  # nothing is open before day 5
+    jn.until_day[:] = np.maximum(jn.until_day, 6.0)
+    tenure = np.array([0.0, 1.0, 4.0, 5.0, 10.0, 400.0])
+    u = np.linspace(0.0, 0.99, tenure.size)
+    got = jn.draw_stages(u, tenure)
+    np.testing.assert_array_equal(got, _plain_draw_stages(jn, u, tenure))
+    assert (got[:3] == int(np.argmax(jn.need_share))).all()
