@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from sim.validation.checks.lags import cross_lag, half_response_month, lead_verdict, lifetime_values
-from sim.validation.verdicts import DIRECTION_ONLY, PASS, UNSURE
+from sim.validation.verdicts import DIRECTION_ONLY, FAIL, PASS, UNSURE
 
 
 def panel(n: int, lead: float, back: float, seed: int = 1) -> pd.DataFrame:
@@ -35,6 +35,12 @@ def test_the_reverse_path_when_larger_gives_direction_only():
     lag = cross_lag(panel(200, lead=0.2, back=0.8), "a", "b")
     assert lag.forward.lo > 0 and lag.difference.hi < 0
     assert lead_verdict(lag) == DIRECTION_ONLY
+
+
+def test_a_lead_that_runs_the_other_way_fails():
+    lag = cross_lag(panel(400, lead=0.0, back=0.5), "a", "b")
+    assert lag.forward.lo < 0 < lag.forward.hi and lag.difference.hi < 0
+    assert lead_verdict(lag) == FAIL
 
 
 def test_no_lead_either_way_is_inconclusive_not_a_pass():

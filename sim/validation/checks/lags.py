@@ -97,13 +97,16 @@ def cross_lag(units: pd.DataFrame, a: str, b: str, *, seed: int = 0) -> CrossLag
 
 def lead_verdict(lag: CrossLag) -> str:
     """pass: the forward path is positive and larger than the reverse; direction only: it is
-    positive but the reverse is larger; fail: it is negative; else inconclusive."""
+    positive but the reverse is larger; fail: it is negative, or not measurably positive while
+    the reverse is measurably larger (the lead runs the other way); else inconclusive."""
     s = sign_verdict(lag.forward, +1)
     if s == PASS and lag.difference.lo > 0:
         return PASS
     if s == PASS and lag.difference.hi < 0:
         return DIRECTION_ONLY
-    return FAIL if s == FAIL else UNSURE
+    if s == FAIL or lag.difference.hi < 0:
+        return FAIL
+    return UNSURE
 
 
 def _lag_lines(lag: CrossLag, a: str, b: str) -> list[str]:
