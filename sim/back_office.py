@@ -55,8 +55,13 @@ def deliver(
         where=w_sum > 0,
     )
     rng = streams.today("deliveries")
+    end = customers.end()  # past it every row is free: the same live rows
     counts, rows, stages = jny.deliveries(
-        rng, journey, customers.tenure, customers.active, journey.delivery_error * factor
+        rng,
+        journey,
+        customers.tenure[:end],
+        customers.active[:end],
+        journey.delivery_error * factor,
     )
     delivered, wrong = counts[0], counts[1]
     # A correct output meets expectations; a wrong one spoils the touchpoint like a failure.

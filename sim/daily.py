@@ -112,7 +112,8 @@ def daily_row(
     first = calls.answered.attempts == 0
     n_first = int(np.count_nonzero(first))
     n_resolved_first = int(np.count_nonzero(out.resolved & first))
-    act, cust = staff.active, customers.active
+    end = customers.end()  # past it every customer row is free
+    act, cust = staff.active, customers.active[:end]
     heads = int(np.count_nonzero(act))
     n_customers = int(np.count_nonzero(cust))
     drv = d.workforce.drivers
@@ -166,9 +167,9 @@ def daily_row(
         "skill_mean": _mean(staff.skill, act),
         "enps": survey.nps(survey.employee_answers(staff)[act]),
         "nps": survey.nps_among(
-            customers.satisfaction, customers.recommend_bias, cust, customers.scratch
+            customers.satisfaction[:end], customers.recommend_bias[:end], cust, customers.scratch
         ),
-        "csat_mean": _avg(customers.satisfaction[cust]),
+        "csat_mean": _avg(customers.satisfaction[:end][cust]),
     }
     return row
 

@@ -56,13 +56,16 @@ def todays_contacts(
     non-standard with that stage's probability. Changes: clears the callers' retry days."""
     rng = streams.today("needs")
     # float32 draws: half the bytes, same law. Few full-table passes, into work arrays kept
-    # from day to day (population.Scratch): this runs every day.
-    n, scratch = customers.size, customers.scratch
+    # from day to day (population.Scratch), and none past the last customer (`end`: the rows
+    # after it are free, and their draws would be the stream's last): this runs every day.
+    n, scratch = customers.end(), customers.scratch
     u = rng.random(out=scratch("demand.u", n, np.float32), dtype=np.float32)
-    rate = np.multiply(customers.need_rate, demand_factor / 365.0, out=scratch("demand.rate", n))
+    rate = np.multiply(
+        customers.need_rate[:n], demand_factor / 365.0, out=scratch("demand.rate", n)
+    )
     calls = np.less(u, rate, out=scratch("demand.calls", n, bool))
-    calls |= np.equal(customers.retry_day, day, out=scratch("demand.due", n, bool))
-    calls &= customers.active
+    calls |= np.equal(customers.retry_day[:n], day, out=scratch("demand.due", n, bool))
+    calls &= customers.active[:n]
     calling = np.flatnonzero(calls)
     is_repeat = customers.retry_day[calling] == day
     # A caller's need is theirs whoever else calls today (draws keyed by customer row).

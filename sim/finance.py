@@ -128,13 +128,15 @@ def money_today(
     """Stage 9, the money: today's revenue from the customers on the books, the people on the
     payroll (each role's programmes as they reach it), and the day's overtime, hires,
     acquisitions and recovery spend. Reads only."""
+    end = customers.end()
     intensity = role_programme_intensity(
         policy, journey.training, journey.feedback_reach, journey.tools
     )
     return day_money(
         org,
         policy,
-        revenue_year=float(customers.value[customers.active].sum()),
+        # The same rows as `value[active]`: past `end` every row is free.
+        revenue_year=float(customers.value[:end][customers.active[:end]].sum()),
         headcount=int(staff.active.sum()),
         overtime_hours=overtime_hours,
         hires=hires,

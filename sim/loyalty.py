@@ -166,25 +166,30 @@ def drift_and_defect(
 ) -> np.ndarray:
     """Memory fades toward the baseline, failures are forgotten slowly, some customers defect.
 
-    Returns the rows of today's defectors (not yet freed)."""
-    act, sat, n, scratch = table.active, table.satisfaction, table.size, table.scratch
-    step = np.subtract(table.baseline, sat, out=scratch("drift.step", n))
+    Returns the rows of today's defectors (not yet freed). The hazards and their draws stop at
+    `table.end()`: past it every row is free, and those draws are the stream's last, which
+    nothing reads (the first numbers of a shorter draw are the longer draw's)."""
+    size, end, scratch = table.size, table.end(), table.scratch
+    act, sat = table.active, table.satisfaction
+    step = np.subtract(table.baseline, sat, out=scratch("drift.step", size))
     step *= 1.0 / b.satisfaction_memory_days
     sat += step
     np.clip(sat, 0.0, 10.0, out=sat)
     table.failures *= np.exp(-1.0 / b.failure_memory_days)
     table.tenure += act  # +1 day for active rows; free rows are reset when reused
     # hazard = rate/365 * exp(slope * (7 - s)) * (1 + effect * failures), in one buffer
-    hazard = np.multiply(sat, -b.churn_satisfaction_slope, out=step)
+    hazard = np.multiply(sat[:end], -b.churn_satisfaction_slope, out=step[:end])
     hazard += 7.0 * b.churn_satisfaction_slope
     np.exp(hazard, out=hazard)
     hazard *= b.churn_rate_annual / 365.0
-    memory = np.multiply(table.failures, b.failure_memory_effect, out=scratch("drift.memory", n))
+    memory = np.multiply(
+        table.failures[:end], b.failure_memory_effect, out=scratch("drift.memory", end)
+    )
     memory += 1.0
     hazard *= memory
-    u = rng.random(out=scratch("drift.u", n, np.float32), dtype=np.float32)
-    leaving = np.less(u, hazard, out=scratch("drift.leaving", n, bool))
-    leaving &= act
+    u = rng.random(out=scratch("drift.u", end, np.float32), dtype=np.float32)
+    leaving = np.less(u, hazard, out=scratch("drift.leaving", end, bool))
+    leaving &= act[:end]
     return np.flatnonzero(leaving)
 
 

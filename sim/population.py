@@ -29,18 +29,20 @@ class Scratch:
     A temporary as long as the customer table (4.5 MB of float64 at 500,000 rows) costs more
     to get fresh every day than the arithmetic on it: the allocator hands large freed blocks
     back to the system and the next one page-faults in again (about 1 ms each at L, measured in
-    `loyalty.drift_and_defect`). The day's full-table passes write into these instead. A name
-    belongs to one place in the code; what it holds is garbage once that function returns, so
-    never return or keep the array. Copies and pickles of a table start with none."""
+    `loyalty.drift_and_defect`). The day's full-table passes write into these instead: the
+    first `n` of a kept array, grown (with an eighth to spare, as `n` creeps up day by day with
+    the customers' `end`) when `n` passes it. A name belongs to one place in the code; what it
+    holds is garbage once that function returns, so never return or keep the array. Copies and
+    pickles of a table start with none."""
 
     def __init__(self) -> None:
         self._arrays: dict[str, np.ndarray] = {}
 
     def __call__(self, name: str, n: int, dtype: type = np.float64) -> np.ndarray:
         arr = self._arrays.get(name)
-        if arr is None or arr.shape[0] != n or arr.dtype != dtype:
-            arr = self._arrays[name] = np.empty(n, dtype)
-        return arr
+        if arr is None or arr.shape[0] < n or arr.dtype != dtype:
+            arr = self._arrays[name] = np.empty(n + n // 8, dtype)
+        return arr[:n]
 
     def __reduce__(self) -> tuple:
         return (Scratch, ())
@@ -181,11 +183,27 @@ class CustomerTable(_Table):
             luck=np.arange(n, dtype=np.int64),
         )
 
+    def end(self) -> int:
+        """One past the last active row (0 when nobody is active): every row from here on is
+        free. The table grows by half when a day's newcomers outnumber its free rows and
+        newcomers take the lowest free rows, so at L a quarter of the table can lie past it."""
+        stop = self.size
+        while stop > 0:  # backwards in blocks: a reversed view's argmax is 100x slower
+            start = max(stop - 65536, 0)
+            block = self.active[start:stop]
+            if block.any():
+                return start + int(np.flatnonzero(block)[-1]) + 1
+            stop = start
+        return 0
+
     def free_slots(self, count: int) -> np.ndarray:
-        """Indices of `count` free rows, growing the table if needed."""
+        """Indices of `count` free rows, the lowest first, growing the table if needed."""
+        end = self.end()  # the holes before it, then every row from it on
         free = np.flatnonzero(
-            np.logical_not(self.active, out=self.scratch("free", self.size, bool))
+            np.logical_not(self.active[:end], out=self.scratch("free", end, bool))
         )
+        if free.size < count:
+            free = np.concatenate((free, np.arange(end, self.size)))
         if free.size < count:
             old = self.size
             self.ensure_capacity(old + count - free.size)

@@ -144,10 +144,9 @@ def fail_and_recover(
 
 def pay_due_recoveries(customers: CustomerTable, day: int) -> tuple[int, float]:
     """Deliver approved recoveries due today; return how many and what they cost."""
+    n = customers.size
     due = np.flatnonzero(
-        np.equal(
-            customers.recovery_day, day, out=customers.scratch("recovery.due", customers.size, bool)
-        )
+        np.equal(customers.recovery_day, day, out=customers.scratch("recovery.due", n, bool))
     )
     if due.size == 0:
         return 0, 0.0

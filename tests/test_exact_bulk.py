@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from sim import agents as agents_module
+from sim import loyalty
 from sim.agents import Customer, Employee
-from sim.config import load_journey
+from sim.config import SimConfig, load_journey
 from sim.journey import Journey
 from sim.model import ServiceModel
 from sim.population import CustomerTable
@@ -83,7 +84,10 @@ def test_nps_without_gathering_is_the_plain_nps(seed):
 def test_work_arrays_are_kept_by_name_and_not_copied():
     table = CustomerTable.empty(100, 3)
     table.value[:] = np.random.default_rng(1).random(100)
-    assert table.scratch("t", 100, np.float64) is table.scratch("t", 100, np.float64)
+    kept = table.scratch("t", 100, np.float64)
+    assert np.shares_memory(kept, table.scratch("t", 90, np.float64))  # the first 90 of it
+    assert kept.shape == (100,) and table.scratch("t", 90, np.float64).shape == (90,)
+    assert CustomerTable.empty(0, 1).end() == 0
     assert table.scratch("t", 120, np.float64).shape == (120,)  # a new length, a new array
     for other in (copy.deepcopy(table), pickle.loads(pickle.dumps(table))):
         assert other.scratch._arrays == {}
@@ -121,3 +125,46 @@ def test_stage_draws_with_no_stage_open_go_where_most_needs_are():
     got = jn.draw_stages(u, tenure)
     np.testing.assert_array_equal(got, _plain_draw_stages(jn, u, tenure))
     assert (got[:3] == int(np.argmax(jn.need_share))).all()
+
+
+def _plain_drift_and_defect(rng, table, b) -> np.ndarray:
+    """`loyalty.drift_and_defect` as it was written, over every row of the table."""
+    act, sat = table.active, table.satisfaction
+    step = np.subtract(table.baseline, sat)
+    step *= 1.0 / b.satisfaction_memory_days
+    sat += step
+    np.clip(sat, 0.0, 10.0, out=sat)
+    table.failures *= np.exp(-1.0 / b.failure_memory_days)
+    table.tenure += act
+    hazard = np.multiply(sat, -b.churn_satisfaction_slope, out=step)
+    hazard += 7.0 * b.churn_satisfaction_slope
+    np.exp(hazard, out=hazard)
+    hazard *= b.churn_rate_annual / 365.0
+    memory = np.multiply(table.failures, b.failure_memory_effect)
+    memory += 1.0
+    hazard *= memory
+    return np.flatnonzero(act & (rng.random(table.size, dtype=np.float32) < hazard))
+
+
+@pytest.mark.parametrize("tail", [0, 1, 333, 1000])
+def test_drift_stops_at_the_last_customer_and_changes_no_customer(tail):
+    rng = np.random.default_rng(tail)
+    table = CustomerTable.empty(1000, 3)
+    table.active[:] = rng.random(1000) < 0.8
+    table.active[table.size - tail :] = False
+    table.satisfaction[:] = rng.random(1000) * 10.0
+    table.baseline[:] = rng.random(1000) * 10.0
+    table.failures[:] = np.where(rng.random(1000) < 0.3, rng.random(1000) * 3.0, 0.0)
+    table.tenure[:] = np.floor(rng.random(1000) * 2000.0)
+    expect = np.flatnonzero(table.active)
+    assert table.end() == (expect[-1] + 1 if expect.size else 0)
+    plain = copy.deepcopy(table)
+    b = SimConfig().behaviour
+    b.churn_rate_annual = 40.0  # enough leavers to compare
+    for day in range(5):
+        got = loyalty.drift_and_defect(np.random.default_rng(day), table, b)
+        want = _plain_drift_and_defect(np.random.default_rng(day), plain, b)
+        np.testing.assert_array_equal(got, want)
+        live = plain.active
+        for name in ("satisfaction", "failures", "tenure"):
+            assert getattr(table, name)[live].tobytes() == getattr(plain, name)[live].tobytes()
