@@ -156,7 +156,10 @@ def sears_chain(size: Size, get: Get, pub: Published) -> Judgement:
         "from configs/units.yaml (the design and regressions of "
         "sim/analysis/chain.py, on the 0-100 POMP scale), periods of "
         f"{size.unit_period} days. Pass when Sears' slope lies in the interval; direction only "
-        "when the slope is positive but misses it."
+        "when the slope is positive but misses it. The growth slope depends on the period's "
+        "length (growth over a quarter is a fraction of growth over a year), which the article "
+        "does not give; and a unit's revenue here is all recurring, from its served customers, "
+        "where a store's also comes from walk-in trade and its local market."
     )
 
     def plot(path: Path) -> None:
