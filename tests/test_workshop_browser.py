@@ -4,8 +4,9 @@ headless Debian Chromium contexts (Playwright), as in a room.
 Checks: a wrong room code is refused; one team's decisions leave the other units unchanged
 (their numbers equal the no-decisions reference's on the leaderboard); one click plays the
 round for every team; the leaderboard ranks by the facilitator's weights; the debrief export is
-written; no request leaves 127.0.0.1. Saves docs/img/workshop_leaderboard.png and
-docs/img/workshop_debrief.png at 1280x720, a common projector size.
+written; no request leaves 127.0.0.1. Takes screenshots of the leaderboard, the debrief and a
+team's page at 1280x720, a common projector size: into docs/img/workshop_*.png (the README's and
+docs/WORKSHOP.md's pictures) with SIM_DOCS_IMAGES=1, else into the test's temporary folder.
 
 Needs /usr/bin/chromium (`apt-get install -y chromium`; never `playwright install`): skipped
 without it on a workstation, failed without it when CI is set.
@@ -27,10 +28,10 @@ from tests.test_dashboard_browser import (
     LOCAL,
     _free_port,
     _require_chromium,
+    docs_images,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-IMG = ROOT / "docs" / "img"
 CODE, KEY = "room42", "trainer-key-7"
 TIMEOUT_MS = 60_000
 PROJECTOR = {"width": 1280, "height": 720}
@@ -109,6 +110,7 @@ def test_room_of_three_teams_and_a_facilitator(server):
         print(f"{time.monotonic() - t0:6.1f} s  {what}")
 
     url, exports = server
+    img = ROOT / "docs" / "img" if docs_images() else exports.parent
     outside: list[str] = []
     errors: list[str] = []
     with sync_playwright() as pw:
@@ -222,15 +224,15 @@ def test_room_of_three_teams_and_a_facilitator(server):
             assert nps == sorted(nps, reverse=True), board
             assert [r["cells"][0] for r in board] == [str(i + 1) for i in range(len(board))]
             mark("weights checked")
-            fac.screenshot(path=str(IMG / "workshop_leaderboard.png"))
+            fac.screenshot(path=str(img / "workshop_leaderboard.png"))
 
             # Debrief: team A's chain, then the export.
             fac.locator(".fac-tab button", has_text="Debrief").click()
             fac.wait_for_selector(".team-debrief")
             fac.click(".btn-export")
             fac.wait_for_selector(".export-written", timeout=TIMEOUT_MS)
-            fac.screenshot(path=str(IMG / "workshop_debrief.png"), full_page=True)
-            a.screenshot(path=str(IMG / "workshop_team.png"), full_page=True)
+            fac.screenshot(path=str(img / "workshop_debrief.png"), full_page=True)
+            a.screenshot(path=str(img / "workshop_team.png"), full_page=True)
             mark("debrief exported")
             assert fac.locator(".sim-error").count() == 0
         except Exception:
