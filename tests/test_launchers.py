@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -71,18 +72,30 @@ def assert_same_numbers(sweep: Path, reference: dict[int, dict[str, float]]) -> 
         assert numbers(job) == reference[seed], f"seed {seed} in {job.name}"
 
 
-def test_basic_and_joblib_launchers_give_identical_numbers(tmp_path, reference):
-    multirun(tmp_path / "basic")
+@pytest.fixture(scope="module")
+def basic(tmp_path_factory) -> Path:
+    """One sweep on the basic launcher, for the tests that read it (never written to: a test
+    that edits a sweep edits its own copy)."""
+    sweep = tmp_path_factory.mktemp("launchers") / "basic"
+    multirun(sweep)
+    return sweep
+
+
+@pytest.mark.slow
+def test_basic_and_joblib_launchers_give_identical_numbers(tmp_path, basic, reference):
     multirun(tmp_path / "joblib", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2")
-    assert_same_numbers(tmp_path / "basic", reference)
+    assert_same_numbers(basic, reference)
     assert_same_numbers(tmp_path / "joblib", reference)
     # Different seeds really differ (the comparison above is not vacuous).
     assert reference[0]["profit"] != reference[1]["profit"]
 
 
-def test_rerunning_a_killed_sweep_skips_finished_jobs_and_redoes_the_rest(tmp_path, reference):
+@pytest.mark.slow
+def test_rerunning_a_killed_sweep_skips_finished_jobs_and_redoes_the_rest(
+    tmp_path, basic, reference
+):
     sweep = tmp_path / "sweep"
-    multirun(sweep)
+    shutil.copytree(basic, sweep)  # a finished sweep, moved: its jobs are found where they are
     jobs = jobs_by_seed(sweep)
     before = {s: (j / "summary.json").stat().st_mtime_ns for s, j in jobs.items()}
     ts_before = (jobs[0] / "timeseries.parquet").stat().st_mtime_ns

@@ -165,16 +165,25 @@ def test_the_verdict_follows_the_published_range_beside_the_judge():
     assert check.judge(QUICK, get, elsewhere).verdict == FAIL
 
 
-def test_run_cache_keys_do_not_depend_on_the_process_hash_seed(tmp_path):
+def test_run_cache_keys_do_not_depend_on_the_process_hash_seed():
+    """The key in this process (its own hash seed) and in two processes with other seeds."""
     import subprocess
     import sys
+    from pathlib import Path
 
+    from sim.validation.driver import _cache_path
+    from sim.validation.runs import RunSpec
+
+    probes = ["queue", "wom", "nps", "agents", "hires"]
+    here = _cache_path(Path("."), RunSpec("baseline", 5, 500, 10, 0, probes=frozenset(probes)), "x")
     code = (
         "from pathlib import Path; from sim.validation.driver import _cache_path; "
         "from sim.validation.runs import RunSpec; "
-        "s = RunSpec('baseline', 5, 500, 10, 0, probes=frozenset({'queue', 'wom', 'nps', "
-        "'agents', 'hires'})); print(_cache_path(Path('.'), s, 'x').name)"
+        f"s = RunSpec('baseline', 5, 500, 10, 0, probes=frozenset({probes!r})); "
+        "print(_cache_path(Path('.'), s, 'x').name)"
     )
+    this = os.environ.get("PYTHONHASHSEED")  # unset: a random seed
+    others = [seed for seed in ("1", "2", "3") if seed != this][:2]
     names = {
         subprocess.run(
             [sys.executable, "-c", code],
@@ -182,10 +191,10 @@ def test_run_cache_keys_do_not_depend_on_the_process_hash_seed(tmp_path):
             capture_output=True,
             text=True,
             check=True,
-        ).stdout
-        for seed in ("1", "2", "3")
+        ).stdout.strip()
+        for seed in others
     }
-    assert len(names) == 1
+    assert names == {here.name}
 
 
 # ---- the quick suite: one run of every check --------------------------------------------------
