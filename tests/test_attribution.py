@@ -167,6 +167,7 @@ def test_an_unknown_channel_is_refused_with_one_line(tmp_path) -> None:
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_compare_writes_the_attribution_and_reports_it(tmp_path) -> None:
     args = [
         *TINY,
@@ -209,6 +210,7 @@ def test_too_few_attribution_seeds_are_refused_before_any_run(tmp_path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_with_an_ensemble_held_runs_draw_their_seeds_set_and_intervals_are_over_sets(
     tmp_path,
 ) -> None:

@@ -65,6 +65,7 @@ def test_overrides_become_typed_columns():
     assert isinstance(got["seed"], int) and isinstance(got["policy.pay_level"], float)
 
 
+@pytest.mark.slow
 def test_a_multirun_writes_a_summary_per_job(sweep):
     """sim-run -m over scenarios and seeds: one finished job per combination, each summary naming
     its scenario and seed (tests/test_cli.py leaves its multirun check to this sweep)."""
@@ -179,6 +180,7 @@ def test_an_out_name_of_no_known_format_is_refused_and_nothing_is_written(sweep,
     assert not (tmp_path / "x").exists() and snapshot(sweep) == before
 
 
+@pytest.mark.slow
 def test_a_folder_that_is_not_a_sim_run_multirun_is_refused_and_nothing_is_written(tmp_path):
     """A study's output folder (here a real sim-compare one) has Hydra's record but is no sweep."""
     study = tmp_path / "compare"

@@ -206,6 +206,7 @@ def test_quick_experiment_is_a_small_compare():
 
 
 # ---- the real CLI ----------------------------------------------------------------------------
+@pytest.mark.slow
 def test_compare_end_to_end_writes_paired_comparison_economics_and_report(tmp_path):
     args = [*TINY, "replications=3", "workers=2", "scenarios=[ritz_recovery,cost_cutting]"]
     res = run(args, tmp_path)

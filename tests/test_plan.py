@@ -43,6 +43,7 @@ def test_apply_refuses_unknown_keys_and_values_out_of_range():
     assert both.journey.roles["service_agents"].training == 1.5
 
 
+@pytest.mark.slow
 def test_sim_plan_runs_end_to_end_at_a_tiny_size(tmp_path):
     res = run_study(
         "sim-plan", [*TINY, "levers=[training,scripts,rosters]", "top=2"], tmp_path / "plan"

@@ -22,11 +22,13 @@ def generated() -> dict[str, str]:
     return readme.generate()
 
 
+@pytest.mark.slow
 def test_the_committed_readme_quotes_the_current_output(generated):
     text = readme.README.read_text()
     assert readme.render(text, generated) == text, "README.md is stale: run python -m sim.readme"
 
 
+@pytest.mark.slow
 def test_the_sweep_demo_is_a_real_collection_of_every_planned_job(generated):
     block = generated["sweep"]
     assert (

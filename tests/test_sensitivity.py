@@ -32,6 +32,7 @@ def run(args: list[str], outdir: Path) -> subprocess.CompletedProcess:
     return run_study("sim-sensitivity", args, outdir)
 
 
+@pytest.mark.slow
 def test_morris_ranks_pay_first_for_profit_and_writes_every_output(tmp_path):
     res = run([*TINY, "trajectories=2", "noise_seeds=2"], tmp_path)
     assert res.returncode == 0, res.stderr[-2000:]
@@ -62,6 +63,7 @@ def test_morris_ranks_pay_first_for_profit_and_writes_every_output(tmp_path):
     assert "policy.pay_level" in res.stdout and "mu_star" in res.stdout
 
 
+@pytest.mark.slow
 def test_sobol_gives_first_order_and_total_indices(tmp_path):
     args = [
         *TINY,

@@ -34,7 +34,10 @@ EXIT_WITHIN = 10  # s from the signal to the exit ("a few seconds"; about 1 s wh
 GONE_WITHIN = 3  # s after a SIGKILL until no process of the group is left
 BAR = re.compile(r"\d+/\d+ \[")  # a tqdm bar's "n/total [elapsed..." part
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+pytestmark = [
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc"),
+    pytest.mark.slow,
+]
 
 
 class Command:

@@ -31,6 +31,7 @@ def run(args: list[str], outdir: Path) -> subprocess.CompletedProcess:
     return run_study("sim-units", args, outdir)
 
 
+@pytest.mark.slow
 def test_units_end_to_end_writes_one_finite_row_per_unit_and_the_chain(tmp_path):
     args = [
         "units=6",

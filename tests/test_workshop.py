@@ -324,6 +324,7 @@ def test_events_act_on_the_unit_from_the_coming_round():
     np.testing.assert_array_equal(m.customers.expectation, before)  # nothing more to do here
 
 
+@pytest.mark.slow
 def test_rounds_prepared_in_a_worker_equal_rounds_played_here():
     """Two rooms, one playing in this process at the click, one preparing in a worker process
     ahead of it (play.py): after a decision and two rounds with events, the same numbers."""
@@ -353,6 +354,7 @@ def test_rounds_prepared_in_a_worker_equal_rounds_played_here():
         there.close()
 
 
+@pytest.mark.slow
 def test_a_unit_is_prepared_once_its_own_team_is_still():
     """Preparing waits for each unit's own decisions, not for the whole room to be still: a
     team that keeps moving a slider does not hold back the others' rounds (the click right
